@@ -1,0 +1,390 @@
+// Package store is sapper's database of malicious-package reports: OSV records
+// kept in SQL (an embedded SQLite file by default), and an in-memory index per
+// ecosystem that answers Lookup without touching SQL on the hot path.
+//
+// Every record is kept as the bytes it was imported from, so that the API and
+// exports return it unchanged, beside a compact entry per affected package
+// (see spec.go) from which the index is built. An import is one transaction:
+// it either lands whole or leaves the database as it was.
+//
+// The SQL is written for SQLite; the dialect type collects what differs
+// between engines so that a PostgreSQL backend is a second dialect, not a
+// second store.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sapperhq/sapper/internal/ecosystem"
+	"github.com/sapperhq/sapper/internal/osv"
+)
+
+// ErrNotFound is returned when a record ID or alias is not in the database.
+var ErrNotFound = errors.New("not found")
+
+// ErrNoDatabase is returned by Open when the database does not exist and
+// Options.Create is false.
+var ErrNoDatabase = errors.New("no database")
+
+// Options configure Open.
+type Options struct {
+	// Create makes Open create the database if it does not exist.
+	Create bool
+}
+
+// Store is an open database. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+
+	mu    sync.Mutex
+	gen   int64                        // generation the index was loaded at
+	index map[ecosystem.Ecosystem]*ecoIndex // loaded lazily, per ecosystem
+}
+
+// ecoIndex maps normalised package names of one ecosystem to their records.
+// Its records are trimmed: one affected entry per package, no details.
+type ecoIndex struct {
+	byName map[string][]*osv.Vulnerability
+}
+
+// DefaultPath returns the database path used when none is given: $SAPPER_DB,
+// else sapper/sapper.db in the user cache directory.
+func DefaultPath() (string, error) {
+	if p := os.Getenv("SAPPER_DB"); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("find the user cache directory (set --db or SAPPER_DB): %w", err)
+	}
+	return filepath.Join(dir, "sapper", "sapper.db"), nil
+}
+
+// Open opens the database at path, creating it (and its directory) when
+// opts.Create is set, and brings its schema up to date.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if !opts.Create {
+			return nil, fmt.Errorf("%w at %s", ErrNoDatabase, path)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, index: map[ecosystem.Ecosystem]*ecoIndex{}}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if s.gen, err = s.generation(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Path returns the database's location.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// meta reads a value of the meta table, "" when absent.
+func (s *Store) meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+func (s *Store) generation(ctx context.Context) (int64, error) {
+	v, err := s.meta(ctx, "generation")
+	if err != nil || v == "" {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// Refresh drops the in-memory index if another process (or this one) has
+// imported since it was loaded, so that the next Lookup sees the new data.
+// It reports whether anything changed. Long-running servers call it
+// periodically; one-shot commands never need to.
+func (s *Store) Refresh(ctx context.Context) (bool, error) {
+	gen, err := s.generation(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read database generation: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gen == s.gen {
+		return false, nil
+	}
+	s.gen = gen
+	s.index = map[ecosystem.Ecosystem]*ecoIndex{}
+	return true, nil
+}
+
+// Lookup returns the records that name the package (eco, name), name being
+// compared after ecosystem.Normalize. Withdrawn records are left out: they
+// never match. The records are trimmed to what matching needs: ID, summary,
+// aliases, modified, and the affected entries for this package.
+//
+// The first Lookup in an ecosystem loads that ecosystem's index; later ones
+// are map reads.
+func (s *Store) Lookup(ctx context.Context, eco ecosystem.Ecosystem, name string) ([]*osv.Vulnerability, error) {
+	idx, err := s.ecosystemIndex(ctx, eco)
+	if err != nil {
+		return nil, err
+	}
+	return idx.byName[ecosystem.Normalize(eco, name)], nil
+}
+
+// Load loads the index of every ecosystem now, so that lookups by a server
+// never wait on SQL.
+func (s *Store) Load(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT ecosystem FROM affected`)
+	if err != nil {
+		return fmt.Errorf("list ecosystems: %w", err)
+	}
+	var ecos []ecosystem.Ecosystem
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			rows.Close()
+			return err
+		}
+		ecos = append(ecos, ecosystem.Ecosystem(e))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, e := range ecos {
+		if _, err := s.ecosystemIndex(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) ecosystemIndex(ctx context.Context, eco ecosystem.Ecosystem) (*ecoIndex, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if idx := s.index[eco]; idx != nil {
+		return idx, nil
+	}
+	idx, err := s.loadIndex(ctx, eco)
+	if err != nil {
+		return nil, fmt.Errorf("load %s index: %w", eco, err)
+	}
+	s.index[eco] = idx
+	return idx, nil
+}
+
+func (s *Store) loadIndex(ctx context.Context, eco ecosystem.Ecosystem) (*ecoIndex, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, spec FROM affected WHERE ecosystem = ? AND withdrawn = 0`, string(eco))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	idx := &ecoIndex{byName: map[string][]*osv.Vulnerability{}}
+	var name string
+	var spec sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&name, &spec); err != nil {
+			return nil, err
+		}
+		v, withdrawn, err := decodeSpec(spec, string(eco), name)
+		if err != nil {
+			return nil, fmt.Errorf("package %q: %w", name, err)
+		}
+		if withdrawn {
+			continue
+		}
+		idx.add(name, v)
+	}
+	return idx, rows.Err()
+}
+
+// add files v under name, merging it into an earlier entry of the same record
+// (a record may list one package in several affected entries).
+func (idx *ecoIndex) add(name string, v *osv.Vulnerability) {
+	list := idx.byName[name]
+	for _, old := range list {
+		if old.ID == v.ID {
+			old.Affected = append(old.Affected, v.Affected...)
+			return
+		}
+	}
+	idx.byName[name] = append(list, v)
+}
+
+// Get returns the record with the given ID, or the records that have it as an
+// alias, as imported (raw JSON). It returns ErrNotFound when there are none.
+func (s *Store) Get(ctx context.Context, id string) ([]Raw, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT id, raw FROM records WHERE id = ?
+		UNION
+		SELECT r.id, r.raw FROM aliases a JOIN records r ON r.id = a.id WHERE a.alias = ?
+		ORDER BY 1`, id, id)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []Raw
+	for rows.Next() {
+		var r Raw
+		if err := rows.Scan(&r.ID, &r.JSON); err != nil {
+			return nil, fmt.Errorf("get %s: %w", id, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("get %s: %w", id, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("record %s: %w", id, ErrNotFound)
+	}
+	return out, nil
+}
+
+// Raw is a record as imported.
+type Raw struct {
+	ID   string
+	JSON []byte
+}
+
+// Stats summarise the database.
+type Stats struct {
+	// Records counts every stored record, withdrawn included.
+	Records int
+	// Withdrawn counts withdrawn records.
+	Withdrawn int
+	// Malicious counts records that report malware (MAL- or CWE-506).
+	Malicious int
+	// Ecosystems counts records per ecosystem they name.
+	Ecosystems map[string]int
+	// ImportedAt is when the last import or sync landed; zero if never.
+	ImportedAt time.Time
+}
+
+// Stats counts the records.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	st := Stats{Ecosystems: map[string]int{}}
+	err := s.db.QueryRowContext(ctx, `
+		SELECT count(*), coalesce(sum(withdrawn), 0), coalesce(sum(malicious), 0) FROM records`).
+		Scan(&st.Records, &st.Withdrawn, &st.Malicious)
+	if err != nil {
+		return st, fmt.Errorf("count records: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT ecosystem, count(DISTINCT id) FROM affected GROUP BY ecosystem`)
+	if err != nil {
+		return st, fmt.Errorf("count ecosystems: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e string
+		var n int
+		if err := rows.Scan(&e, &n); err != nil {
+			return st, err
+		}
+		st.Ecosystems[e] = n
+	}
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	at, err := s.meta(ctx, "imported_at")
+	if err != nil {
+		return st, err
+	}
+	if at != "" {
+		st.ImportedAt, _ = time.Parse(time.RFC3339Nano, at)
+	}
+	return st, nil
+}
+
+// Each calls fn for every record that names ecosystem eco (every record when
+// eco is ""), in ID order, with the record as imported. It stops at fn's
+// first error and returns it.
+func (s *Store) Each(ctx context.Context, eco ecosystem.Ecosystem, fn func(Raw) error) error {
+	q := `SELECT id, raw FROM records ORDER BY id`
+	var args []any
+	if eco != "" {
+		q = `SELECT id, raw FROM records WHERE id IN (SELECT id FROM affected WHERE ecosystem = ?) ORDER BY id`
+		args = append(args, string(eco))
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("list records: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Raw
+		if err := rows.Scan(&r.ID, &r.JSON); err != nil {
+			return fmt.Errorf("list records: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Ecosystems returns the ecosystems that records name, sorted.
+func (s *Store) Ecosystems(ctx context.Context) ([]ecosystem.Ecosystem, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT ecosystem FROM affected ORDER BY ecosystem`)
+	if err != nil {
+		return nil, fmt.Errorf("list ecosystems: %w", err)
+	}
+	defer rows.Close()
+	var out []ecosystem.Ecosystem
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		out = append(out, ecosystem.Ecosystem(e))
+	}
+	return out, rows.Err()
+}
+
+// SourceState is what the database remembers of an HTTP source it synced
+// from: the validators for a conditional request.
+type SourceState struct {
+	URL          string
+	ETag         string
+	LastModified string
+	FetchedAt    time.Time
+}
+
+// Source returns the state of a synced source; the zero state when the
+// source has never been synced.
+func (s *Store) Source(ctx context.Context, url string) (SourceState, error) {
+	st := SourceState{URL: url}
+	var fetched string
+	err := s.db.QueryRowContext(ctx, `SELECT etag, last_modified, fetched_at FROM sources WHERE url = ?`, url).
+		Scan(&st.ETag, &st.LastModified, &fetched)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("read source %s: %w", url, err)
+	}
+	st.FetchedAt, _ = time.Parse(time.RFC3339Nano, fetched)
+	return st, nil
+}
