@@ -46,7 +46,7 @@ type Store struct {
 	path string
 
 	mu    sync.Mutex
-	gen   int64                        // generation the index was loaded at
+	gen   int64                             // generation the index was loaded at
 	index map[ecosystem.Ecosystem]*ecoIndex // loaded lazily, per ecosystem
 }
 

@@ -134,7 +134,7 @@ func TestLookupNormalisesAndSkipsWithdrawn(t *testing.T) {
 		{ecosystem.PyPI, "nasrtox", []string{"MAL-2025-0002"}},
 		{ecosystem.PyPI, "NASRTOX", []string{"MAL-2025-0002"}},
 		{ecosystem.PyPI, "nasr-tox", nil}, // PEP 503 keeps separators: another project
-		{ecosystem.NPM, "innocent", nil}, // withdrawn: never matches
+		{ecosystem.NPM, "innocent", nil},  // withdrawn: never matches
 		{ecosystem.NPM, "flatmap-evil", []string{"GHSA-mmmm-wwww-xxxx"}},
 		{ecosystem.NPM, "Flatmap-Evil", nil}, // npm names are exact
 		{ecosystem.Go, "example.com/Mod", []string{"GO-2025-0005"}},
