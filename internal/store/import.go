@@ -149,7 +149,7 @@ func (im *Importer) Put(ctx context.Context, r Record) error {
 		return nil
 	}
 
-	raw := r.Raw
+	raw := bytes.TrimSpace(bytes.TrimPrefix(r.Raw, []byte("\xef\xbb\xbf"))) // serve plain JSON
 	withdrawn := v.IsWithdrawn() || r.Withdrawn
 	if withdrawn && !v.IsWithdrawn() {
 		// Filed as withdrawn without saying so: say so in the stored copy,

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sapperhq/sapper/internal/ecosystem"
@@ -44,16 +45,55 @@ type Options struct {
 type Store struct {
 	db   *sql.DB
 	path string
+	get  *sql.Stmt // Get's query, prepared once
 
-	mu    sync.Mutex
-	gen   int64                             // generation the index was loaded at
-	index map[ecosystem.Ecosystem]*ecoIndex // loaded lazily, per ecosystem
+	snap atomic.Pointer[snapshot] // the index lookups read; swapped whole on reload
+}
+
+// snapshot is the in-memory index at one database generation. Ecosystems
+// load lazily and independently: a lookup in one never waits for another's.
+type snapshot struct {
+	gen  int64
+	mu   sync.Mutex // guards ecos
+	ecos map[ecosystem.Ecosystem]*ecoSlot
+}
+
+// ecoSlot holds one ecosystem's index once loaded.
+type ecoSlot struct {
+	mu  sync.Mutex
+	idx *ecoIndex
 }
 
 // ecoIndex maps normalised package names of one ecosystem to their records.
 // Its records are trimmed: one affected entry per package, no details.
 type ecoIndex struct {
 	byName map[string][]*osv.Vulnerability
+}
+
+func newSnapshot(gen int64) *snapshot {
+	return &snapshot{gen: gen, ecos: map[ecosystem.Ecosystem]*ecoSlot{}}
+}
+
+func (sn *snapshot) slot(eco ecosystem.Ecosystem) *ecoSlot {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	sl := sn.ecos[eco]
+	if sl == nil {
+		sl = &ecoSlot{}
+		sn.ecos[eco] = sl
+	}
+	return sl
+}
+
+// loaded returns the ecosystems whose index is loaded.
+func (sn *snapshot) loaded() []ecosystem.Ecosystem {
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	var out []ecosystem.Ecosystem
+	for e := range sn.ecos {
+		out = append(out, e)
+	}
+	return out
 }
 
 // DefaultPath returns the database path used when none is given: $SAPPER_DB,
@@ -84,12 +124,25 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, index: map[ecosystem.Ecosystem]*ecoIndex{}}
+	// Readers of a WAL database each hold a connection; keep enough idle
+	// ones that a busy server does not reconnect and rerun the pragmas.
+	db.SetMaxIdleConns(16)
+	s := &Store{db: db, path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if s.gen, err = s.generation(ctx); err != nil {
+	gen, err := s.generation(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s.snap.Store(newSnapshot(gen))
+	if s.get, err = db.PrepareContext(ctx, `
+		SELECT id, raw FROM records WHERE id = ?1
+		UNION
+		SELECT r.id, r.raw FROM aliases a JOIN records r ON r.id = a.id WHERE a.alias = ?1
+		ORDER BY 1`); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -100,7 +153,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.get.Close()
+	return s.db.Close()
+}
 
 // meta reads a value of the meta table, "" when absent.
 func (s *Store) meta(ctx context.Context, key string) (string, error) {
@@ -120,22 +176,27 @@ func (s *Store) generation(ctx context.Context) (int64, error) {
 	return strconv.ParseInt(v, 10, 64)
 }
 
-// Refresh drops the in-memory index if another process (or this one) has
-// imported since it was loaded, so that the next Lookup sees the new data.
-// It reports whether anything changed. Long-running servers call it
-// periodically; one-shot commands never need to.
+// Refresh reloads the in-memory index if another process (or this one) has
+// imported since it was loaded, and reports whether anything changed. The
+// ecosystems loaded before are loaded again before the new index replaces
+// the old, so lookups meanwhile answer from the old data instead of waiting.
+// Long-running servers call it periodically; one-shot commands never need to.
 func (s *Store) Refresh(ctx context.Context) (bool, error) {
 	gen, err := s.generation(ctx)
 	if err != nil {
 		return false, fmt.Errorf("read database generation: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if gen == s.gen {
+	old := s.snap.Load()
+	if gen == old.gen {
 		return false, nil
 	}
-	s.gen = gen
-	s.index = map[ecosystem.Ecosystem]*ecoIndex{}
+	next := newSnapshot(gen)
+	for _, eco := range old.loaded() {
+		if _, err := s.ecosystemIndex(ctx, next, eco); err != nil {
+			return false, err
+		}
+	}
+	s.snap.Store(next)
 	return true, nil
 }
 
@@ -147,7 +208,7 @@ func (s *Store) Refresh(ctx context.Context) (bool, error) {
 // The first Lookup in an ecosystem loads that ecosystem's index; later ones
 // are map reads.
 func (s *Store) Lookup(ctx context.Context, eco ecosystem.Ecosystem, name string) ([]*osv.Vulnerability, error) {
-	idx, err := s.ecosystemIndex(ctx, eco)
+	idx, err := s.ecosystemIndex(ctx, s.snap.Load(), eco)
 	if err != nil {
 		return nil, err
 	}
@@ -174,25 +235,30 @@ func (s *Store) Load(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	sn := s.snap.Load()
 	for _, e := range ecos {
-		if _, err := s.ecosystemIndex(ctx, e); err != nil {
+		if _, err := s.ecosystemIndex(ctx, sn, e); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) ecosystemIndex(ctx context.Context, eco ecosystem.Ecosystem) (*ecoIndex, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if idx := s.index[eco]; idx != nil {
-		return idx, nil
+// ecosystemIndex returns the index of eco in sn, loading it on first use.
+// Concurrent first uses of one ecosystem wait for a single load; a failed
+// load is tried again by the next lookup.
+func (s *Store) ecosystemIndex(ctx context.Context, sn *snapshot, eco ecosystem.Ecosystem) (*ecoIndex, error) {
+	sl := sn.slot(eco)
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	if sl.idx != nil {
+		return sl.idx, nil
 	}
 	idx, err := s.loadIndex(ctx, eco)
 	if err != nil {
 		return nil, fmt.Errorf("load %s index: %w", eco, err)
 	}
-	s.index[eco] = idx
+	sl.idx = idx
 	return idx, nil
 }
 
@@ -237,11 +303,7 @@ func (idx *ecoIndex) add(name string, v *osv.Vulnerability) {
 // Get returns the record with the given ID, or the records that have it as an
 // alias, as imported (raw JSON). It returns ErrNotFound when there are none.
 func (s *Store) Get(ctx context.Context, id string) ([]Raw, error) {
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT id, raw FROM records WHERE id = ?
-		UNION
-		SELECT r.id, r.raw FROM aliases a JOIN records r ON r.id = a.id WHERE a.alias = ?
-		ORDER BY 1`, id, id)
+	rows, err := s.get.QueryContext(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", id, err)
 	}

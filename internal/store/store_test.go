@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,7 +115,7 @@ func TestImportIdempotentNewerWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(raws[0].JSON) != string(v2.Raw) {
+	if string(raws[0].JSON) != strings.TrimSpace(string(v2.Raw)) {
 		t.Errorf("stored record is not the v2 file as imported")
 	}
 }
@@ -311,6 +312,22 @@ func TestSourceState(t *testing.T) {
 	}
 	if got.ETag != `"abc"` || got.LastModified != "Mon, 01 Jan 2024 00:00:00 GMT" || got.FetchedAt.IsZero() {
 		t.Errorf("Source = %+v", got)
+	}
+}
+
+// TestByteOrderMark: a record file starting with a UTF-8 BOM is stored and
+// served as plain JSON.
+func TestByteOrderMark(t *testing.T) {
+	s := openTemp(t)
+	r := readRecord(t, "mal-pypi.json")
+	r.Raw = append([]byte("\xef\xbb\xbf"), r.Raw...)
+	importAll(t, s, r)
+	raws, err := s.Get(context.Background(), r.Vuln.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(raws[0].JSON) {
+		t.Errorf("stored record is not valid JSON: %q", raws[0].JSON[:8])
 	}
 }
 
