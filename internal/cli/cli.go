@@ -240,4 +240,4 @@ func openStore(ctx context.Context, path string) (*store.Store, error) {
 }
 
 const importHint = `create one with "sapper db sync" (downloads the OpenSSF malicious-packages data),
-or offline with "sapper db import DIR|FILE.zip|FILE.json" (this repository ships examples/osv)`
+or offline with "sapper db import DIR|FILE.zip|FILE.json" (this repository ships examples/malicious-packages)`

@@ -149,11 +149,24 @@ func runSync(ctx context.Context, args []string, e *env) error {
 // what changed in one transaction. Nothing is imported unless every download
 // succeeds, so a failed sync leaves the database as it was.
 func syncSources(ctx context.Context, path string, sources []string, e *env) error {
-	st, err := store.Open(ctx, path, store.Options{Create: true})
-	if err != nil {
+	// Validators from the last sync, if there is a database already. A new
+	// database is created only once every download has succeeded, so that a
+	// failed first sync leaves no empty database behind to check against.
+	prev := map[string]store.SourceState{}
+	if st, err := store.Open(ctx, path, store.Options{}); err == nil {
+		for _, u := range sources {
+			if prev[u], err = st.Source(ctx, u); err != nil {
+				st.Close()
+				return err
+			}
+		}
+		st.Close()
+	} else if !errors.Is(err, store.ErrNoDatabase) {
 		return err
 	}
-	defer st.Close()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
 	tmp, err := os.MkdirTemp(filepath.Dir(path), "sync-")
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
@@ -167,12 +180,8 @@ func syncSources(ctx context.Context, path string, sources []string, e *env) err
 	}
 	var got []fetched
 	for _, u := range sources {
-		prev, err := st.Source(ctx, u)
-		if err != nil {
-			return err
-		}
 		bar := progress.New(e.stderr, shortURL(u), 0)
-		res, err := feed.Download(ctx, client, u, tmp, feed.Cond{ETag: prev.ETag, LastModified: prev.LastModified}, bar)
+		res, err := feed.Download(ctx, client, u, tmp, feed.Cond{ETag: prev[u].ETag, LastModified: prev[u].LastModified}, bar)
 		bar.Done()
 		if err != nil {
 			return fmt.Errorf("sync: %w", err)
@@ -180,6 +189,11 @@ func syncSources(ctx context.Context, path string, sources []string, e *env) err
 		got = append(got, fetched{u, res})
 	}
 
+	st, err := store.Open(ctx, path, store.Options{Create: true})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	var bad int
 	res, err := st.Import(ctx, func(im *store.Importer) error {
 		for _, f := range got {
