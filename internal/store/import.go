@@ -223,6 +223,9 @@ func (im *Importer) finish(ctx context.Context) error {
 	if !im.res.Changed() {
 		return nil
 	}
+	if err := rebuildIndex(ctx, im.tx); err != nil {
+		return fmt.Errorf("finish import: rebuild index: %w", err)
+	}
 	var gen string
 	if err := im.tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'generation'`).Scan(&gen); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("finish import: %w", err)

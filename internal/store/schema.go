@@ -26,7 +26,8 @@ func sqliteDSN(path string) string {
 // migration never changes.
 var migrations = []string{
 	// 1: records, their aliases, one compact matching entry per affected
-	// package, HTTP source validators, and key-value metadata.
+	// package, the packed index, HTTP source validators, and key-value
+	// metadata.
 	`
 	CREATE TABLE IF NOT EXISTS meta (
 		key   TEXT PRIMARY KEY,
@@ -55,6 +56,16 @@ var migrations = []string{
 	);
 	CREATE INDEX affected_ecosystem ON affected(ecosystem, name);
 	CREATE INDEX affected_id ON affected(id);
+	-- The matching index of each ecosystem, packed: the affected entries of
+	-- records not withdrawn, sorted by name, as (name, spec) pairs in chunks
+	-- (see index.go). Rebuilt by every import that changes anything, so
+	-- that opening the index is a few blob reads instead of a row per entry.
+	CREATE TABLE index_chunks (
+		ecosystem TEXT NOT NULL,
+		seq       INTEGER NOT NULL,
+		data      BLOB NOT NULL,
+		PRIMARY KEY (ecosystem, seq)
+	);
 	CREATE TABLE sources (
 		url           TEXT PRIMARY KEY,
 		etag          TEXT NOT NULL,

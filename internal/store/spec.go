@@ -94,36 +94,38 @@ func encodeSpec(v *osv.Vulnerability, a *osv.Affected, withdrawn, malicious bool
 	return b
 }
 
-// specReader decodes a spec. The first error sticks; callers check err once.
+// specReader decodes a spec held in a string, so that the strings it
+// returns share the index's memory instead of each taking an allocation.
+// The first error sticks; callers check err once.
 type specReader struct {
-	b   []byte
+	b   string
 	err error
 }
 
 func (r *specReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
+	var x uint64
+	for i, shift := 0, uint(0); i < len(r.b) && i < binary.MaxVarintLen64; i, shift = i+1, shift+7 {
+		c := r.b[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break // overflow
+			}
+			r.b = r.b[i+1:]
+			return x | uint64(c)<<shift
+		}
+		x |= uint64(c&0x7f) << shift
 	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errBadSpec
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	r.err = errBadSpec
+	return 0
 }
 
 func (r *specReader) varint() int64 {
-	if r.err != nil {
-		return 0
+	ux := r.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errBadSpec
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	return x
 }
 
 func (r *specReader) byte() byte {
@@ -142,7 +144,7 @@ func (r *specReader) string() string {
 		r.err = errBadSpec
 		return ""
 	}
-	s := string(r.b[:n])
+	s := r.b[:n]
 	r.b = r.b[n:]
 	return s
 }
@@ -159,9 +161,9 @@ func (r *specReader) count() int {
 
 // decodeSpec decodes a spec into a trimmed record holding one affected entry
 // for (eco, name), and reports the record's flags.
-func decodeSpec(b []byte, eco, name string) (v *osv.Vulnerability, withdrawn bool, err error) {
+func decodeSpec(b string, eco, name string) (v *osv.Vulnerability, withdrawn bool, err error) {
 	r := specReader{b: b}
-	if r.byte() != specFormat {
+	if r.byte() != specFormat || r.err != nil {
 		return nil, false, errBadSpec
 	}
 	flags := r.uvarint()

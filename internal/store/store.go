@@ -64,12 +64,6 @@ type ecoSlot struct {
 	idx *ecoIndex
 }
 
-// ecoIndex maps normalised package names of one ecosystem to their records.
-// Its records are trimmed: one affected entry per package, no details.
-type ecoIndex struct {
-	byName map[string][]*osv.Vulnerability
-}
-
 func newSnapshot(gen int64) *snapshot {
 	return &snapshot{gen: gen, ecos: map[ecosystem.Ecosystem]*ecoSlot{}}
 }
@@ -212,7 +206,7 @@ func (s *Store) Lookup(ctx context.Context, eco ecosystem.Ecosystem, name string
 	if err != nil {
 		return nil, err
 	}
-	return idx.byName[ecosystem.Normalize(eco, name)], nil
+	return idx.lookup(ecosystem.Normalize(eco, name))
 }
 
 // Load loads the index of every ecosystem now, so that lookups by a server
@@ -260,44 +254,6 @@ func (s *Store) ecosystemIndex(ctx context.Context, sn *snapshot, eco ecosystem.
 	}
 	sl.idx = idx
 	return idx, nil
-}
-
-func (s *Store) loadIndex(ctx context.Context, eco ecosystem.Ecosystem) (*ecoIndex, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, spec FROM affected WHERE ecosystem = ? AND withdrawn = 0`, string(eco))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	idx := &ecoIndex{byName: map[string][]*osv.Vulnerability{}}
-	var name string
-	var spec sql.RawBytes
-	for rows.Next() {
-		if err := rows.Scan(&name, &spec); err != nil {
-			return nil, err
-		}
-		v, withdrawn, err := decodeSpec(spec, string(eco), name)
-		if err != nil {
-			return nil, fmt.Errorf("package %q: %w", name, err)
-		}
-		if withdrawn {
-			continue
-		}
-		idx.add(name, v)
-	}
-	return idx, rows.Err()
-}
-
-// add files v under name, merging it into an earlier entry of the same record
-// (a record may list one package in several affected entries).
-func (idx *ecoIndex) add(name string, v *osv.Vulnerability) {
-	list := idx.byName[name]
-	for _, old := range list {
-		if old.ID == v.ID {
-			old.Affected = append(old.Affected, v.Affected...)
-			return
-		}
-	}
-	idx.byName[name] = append(list, v)
 }
 
 // Get returns the record with the given ID, or the records that have it as an

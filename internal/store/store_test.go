@@ -334,7 +334,7 @@ func TestByteOrderMark(t *testing.T) {
 func TestSpecRoundTripAndCorruption(t *testing.T) {
 	r := readRecord(t, "vuln-go.json")
 	spec := encodeSpec(r.Vuln, &r.Vuln.Affected[0], false, false)
-	v, withdrawn, err := decodeSpec(spec, "Go", "example.com/Mod")
+	v, withdrawn, err := decodeSpec(string(spec), "Go", "example.com/Mod")
 	if err != nil || withdrawn {
 		t.Fatalf("decodeSpec = %v, %v", withdrawn, err)
 	}
@@ -346,7 +346,7 @@ func TestSpecRoundTripAndCorruption(t *testing.T) {
 	}
 	// Every truncation is an error, never a panic.
 	for i := range spec {
-		if _, _, err := decodeSpec(spec[:i], "Go", "x"); err == nil {
+		if _, _, err := decodeSpec(string(spec[:i]), "Go", "x"); err == nil {
 			t.Errorf("decodeSpec of %d/%d bytes: no error", i, len(spec))
 		}
 	}
