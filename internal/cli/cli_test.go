@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -293,5 +294,61 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not shut down")
+	}
+}
+
+// TestExportOSVScanner checks the export against what osv-scanner 2.5's
+// --local-db-path reads (osv-scalibr's enricher/vulnmatch/osvlocal:
+// <dir>/osv-scalibr/<OSV ecosystem>/all.zip, every *.json entry an OSV
+// record). With osv-scanner on PATH it also runs it on the demo lockfile.
+func TestExportOSVScanner(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "sapper.db")
+	runCLI(t, "", "db", "import", "--db", db, "../../examples/malicious-packages")
+	out := filepath.Join(dir, "export")
+	if code, _, errOut := runCLI(t, "", "db", "export", "--db", db, "--format", "osv-zip", out); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	want := map[string]int{"npm": 13, "PyPI": 8, "RubyGems": 3, "NuGet": 3, "Go": 3, "crates.io": 2, "Maven": 1}
+	for eco, n := range want {
+		zr, err := zip.OpenReader(filepath.Join(out, "osv-scalibr", eco, "all.zip"))
+		if err != nil {
+			t.Fatalf("%s: %v", eco, err)
+		}
+		if len(zr.File) != n {
+			t.Errorf("%s/all.zip has %d entries, want %d", eco, len(zr.File), n)
+		}
+		for _, f := range zr.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rec struct {
+				ID       string `json:"id"`
+				Affected []struct {
+					Package struct{ Ecosystem string } `json:"package"`
+				} `json:"affected"`
+			}
+			err = json.NewDecoder(rc).Decode(&rec)
+			rc.Close()
+			if err != nil || rec.ID+".json" != f.Name || strings.Contains(f.Name, "/") {
+				t.Errorf("%s: entry %q: id %q, %v", eco, f.Name, rec.ID, err)
+			}
+			if len(rec.Affected) == 0 || rec.Affected[0].Package.Ecosystem != eco {
+				t.Errorf("%s: entry %q names %+v", eco, f.Name, rec.Affected)
+			}
+		}
+		zr.Close()
+	}
+
+	scanner, err := exec.LookPath("osv-scanner")
+	if err != nil {
+		t.Skip("osv-scanner not on PATH; the layout was checked against its reader's rules only")
+	}
+	cmd := exec.Command(scanner, "scan", "source", "--offline-vulnerabilities", "--local-db-path", out,
+		"-L", "../../examples/demo/package-lock.json")
+	got, _ := cmd.CombinedOutput() // exits 1 when it finds something
+	if !bytes.Contains(got, []byte("MAL-2024-11183")) {
+		t.Errorf("osv-scanner did not report MAL-2024-11183 from the export:\n%s", got)
 	}
 }
