@@ -98,7 +98,15 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		stdin:  stdin,
 		stdout: stdout,
 		stderr: stderr,
-		log:    slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{
+			// A person reads these lines; the time adds nothing.
+			ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+				if len(groups) == 0 && a.Key == slog.TimeKey {
+					return slog.Attr{}
+				}
+				return a
+			},
+		})),
 	})
 }
 

@@ -68,7 +68,10 @@ func runImport(ctx context.Context, args []string, e *env) error {
 // importSource reads one source into an open import. A bad record is
 // reported on stderr and skipped, or with strict ends the import.
 func importSource(ctx context.Context, im *store.Importer, src, origin string, strict bool, bad *int, e *env) error {
+	bar := progress.NewCount(e.stderr, "import "+shortURL(origin), 0)
+	defer bar.Done()
 	err := feed.Read(ctx, src, func(it feed.Item) error {
+		bar.Add(1)
 		if it.Err != nil {
 			*bad++
 			if strict {

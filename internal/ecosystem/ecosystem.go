@@ -151,14 +151,17 @@ var prefixes = map[string]Ecosystem{
 
 // FromPrefix returns the ecosystem for a command-line prefix or package-URL
 // type, ignoring case ("npm", "pypi", "go", "crates.io", "rubygems", "nuget",
-// "maven", and the purl types "golang", "cargo", "gem", "composer").
+// "maven", the purl types "golang", "cargo", "gem", "composer", and any
+// ecosystem of the OSV list by its name, such as "hackage").
 func FromPrefix(p string) (Ecosystem, error) {
 	if e, ok := prefixes[strings.ToLower(p)]; ok {
 		return e, nil
 	}
-	// Accept the OSV spelling itself, e.g. "PyPI" or "crates.io".
-	if e := Ecosystem(p); known[e] {
-		return e, nil
+	// Any OSV ecosystem by its own name, in any case ("Hackage", "hackage").
+	for e := range known {
+		if strings.EqualFold(string(e), p) {
+			return e, nil
+		}
 	}
 	return "", fmt.Errorf("%w %q (want one of npm, pypi, go, crates.io, rubygems, nuget, maven, packagist, pub, hex)", ErrUnsupported, p)
 }

@@ -67,7 +67,7 @@ func TestFromPrefix(t *testing.T) {
 	for in, want := range map[string]Ecosystem{
 		"npm": NPM, "pypi": PyPI, "PyPI": PyPI, "go": Go, "golang": Go, "crates.io": CratesIO,
 		"cargo": CratesIO, "rubygems": RubyGems, "gem": RubyGems, "nuget": NuGet, "maven": Maven,
-		"composer": Packagist, "Hackage": "Hackage",
+		"composer": Packagist, "Hackage": "Hackage", "hackage": "Hackage", "alpine": "Alpine",
 	} {
 		if got, err := FromPrefix(in); err != nil || got != want {
 			t.Errorf("FromPrefix(%q) = %q, %v; want %q", in, got, err, want)
