@@ -234,9 +234,13 @@ func (e *env) dbPath(flagValue string) (string, error) {
 	return p, nil
 }
 
-// openStore opens an existing database; a missing one is an operational
-// failure with a hint.
-func openStore(ctx context.Context, path string) (*store.Store, error) {
+// openStore opens the existing database that --db (flagValue) names; a
+// missing one is an operational failure with a hint.
+func (e *env) openStore(ctx context.Context, flagValue string) (*store.Store, error) {
+	path, err := e.dbPath(flagValue)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, path, store.Options{})
 	if errors.Is(err, store.ErrNoDatabase) {
 		return nil, failure(fmt.Errorf("%w\n%s", err, importHint))

@@ -248,11 +248,7 @@ func runStats(ctx context.Context, args []string, e *env) error {
 	if err := checkFormat(*format, "table", "json"); err != nil {
 		return err
 	}
-	path, err := e.dbPath(*dbFlag)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, path)
+	st, err := e.openStore(ctx, *dbFlag)
 	if err != nil {
 		return err
 	}
@@ -270,7 +266,7 @@ func runStats(ctx context.Context, args []string, e *env) error {
 			Malicious     int            `json:"malicious"`
 			Ecosystems    map[string]int `json:"ecosystems"`
 			ImportedAt    *time.Time     `json:"imported_at"`
-		}{report.SchemaVersion, path, s.Records, s.Withdrawn, s.Malicious, s.Ecosystems, nil}
+		}{report.SchemaVersion, st.Path(), s.Records, s.Withdrawn, s.Malicious, s.Ecosystems, nil}
 		if !s.ImportedAt.IsZero() {
 			out.ImportedAt = &s.ImportedAt
 		}
@@ -279,7 +275,7 @@ func runStats(ctx context.Context, args []string, e *env) error {
 		return enc.Encode(out)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "database\t%s\n", path)
+	fmt.Fprintf(tw, "database\t%s\n", st.Path())
 	fmt.Fprintf(tw, "records\t%d\n", s.Records)
 	fmt.Fprintf(tw, "withdrawn\t%d\n", s.Withdrawn)
 	fmt.Fprintf(tw, "malicious\t%d\n", s.Malicious)
@@ -313,11 +309,7 @@ func runExport(ctx context.Context, args []string, e *env) error {
 	if len(rest) != 1 {
 		return usageErrorf("db export: want exactly one OUTDIR")
 	}
-	path, err := e.dbPath(*dbFlag)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, path)
+	st, err := e.openStore(ctx, *dbFlag)
 	if err != nil {
 		return err
 	}
@@ -382,11 +374,7 @@ func runShow(ctx context.Context, args []string, e *env) error {
 	if len(ids) == 0 {
 		return usageErrorf("db show: no ID given (a record ID such as MAL-2024-1234, or an alias such as GHSA-...)")
 	}
-	path, err := e.dbPath(*dbFlag)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, path)
+	st, err := e.openStore(ctx, *dbFlag)
 	if err != nil {
 		return err
 	}

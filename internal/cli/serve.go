@@ -19,11 +19,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	if len(rest) > 0 {
 		return usageErrorf("serve: unexpected arguments %q", rest)
 	}
-	path, err := e.dbPath(*dbFlag)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, path)
+	st, err := e.openStore(ctx, *dbFlag)
 	if err != nil {
 		return err
 	}
@@ -35,7 +31,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return failure(fmt.Errorf("serve: %w", err))
 	}
-	e.log.Info("serving the OSV API", "addr", "http://"+ln.Addr().String(), "db", path)
+	e.log.Info("serving the OSV API", "addr", "http://"+ln.Addr().String(), "db", st.Path())
 	srv := server.New(st, server.Options{Logger: e.log})
 	if err := srv.Serve(ctx, ln); err != nil {
 		return failure(fmt.Errorf("serve: %w", err))
