@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sapperhq/sapper/internal/feed/feedtest"
 )
 
 // runCLI runs sapper in-process and returns the exit code and output.
@@ -350,5 +352,69 @@ func TestExportOSVScanner(t *testing.T) {
 	got, _ := cmd.CombinedOutput() // exits 1 when it finds something
 	if !bytes.Contains(got, []byte("MAL-2024-11183")) {
 		t.Errorf("osv-scanner did not report MAL-2024-11183 from the export:\n%s", got)
+	}
+}
+
+// TestMain lets a test run sapper as a child process: with
+// SAPPER_CLI_CHILD=1 the test binary is sapper.
+func TestMain(m *testing.M) {
+	if os.Getenv("SAPPER_CLI_CHILD") == "1" {
+		os.Exit(Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestImportKilled kills "sapper db import" with SIGKILL while its
+// transaction is writing, and checks that the database is as it was before.
+func TestImportKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 20,000 records; skipped with -short")
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "sapper.db")
+	if code, _, errOut := runCLI(t, "", "db", "import", "--db", db, "../../examples/malicious-packages"); code != 0 {
+		t.Fatalf("import: %s", errOut)
+	}
+	tree := filepath.Join(dir, "tree")
+	if err := feedtest.Generate(tree, 20_000, 7); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(os.Args[0], "db", "import", "--db", db, tree)
+	cmd.Env = append(os.Environ(), "SAPPER_CLI_CHILD=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the import has written a good part of its transaction
+	// into the write-ahead log, then kill it without warning.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if fi, err := os.Stat(db + "-wal"); err == nil && fi.Size() > 4<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the import never wrote 4 MB to the write-ahead log")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("the import finished before it was killed; nothing was tested")
+	}
+
+	s := stats(t, db)
+	if s["records"] != float64(33) || s["withdrawn"] != float64(3) {
+		t.Errorf("after a killed import: %v records, %v withdrawn; want the 33 and 3 from before", s["records"], s["withdrawn"])
+	}
+	if code, out, _ := runCLI(t, "", "check", "--db", db, "npm:@solana/web3.js@1.95.7"); code != exitFindings {
+		t.Errorf("after a killed import the old records no longer match:\n%s", out)
+	}
+	// And the next import completes.
+	if code, out, errOut := runCLI(t, "", "db", "import", "--db", db, tree); code != 0 {
+		t.Errorf("import after the kill: exit %d\n%s%s", code, out, errOut)
+	}
+	if n := stats(t, db)["records"].(float64); n < 20_000 {
+		t.Errorf("after the second import: %v records, want over 20,000", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -349,5 +350,35 @@ func TestSpecRoundTripAndCorruption(t *testing.T) {
 		if _, _, err := decodeSpec(string(spec[:i]), "Go", "x"); err == nil {
 			t.Errorf("decodeSpec of %d/%d bytes: no error", i, len(spec))
 		}
+	}
+}
+
+// TestSchemaVersion: reopening keeps the schema; a database from a newer
+// sapper is refused with a message, never modified.
+func TestSchemaVersion(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sapper.db")
+	s, err := Open(ctx, path, Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	importAll(t, s, readRecord(t, "mal-pypi.json"))
+	if v, _ := s.meta(ctx, "schema_version"); v != strconv.Itoa(len(migrations)) {
+		t.Errorf("schema_version = %q, want %d", v, len(migrations))
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE meta SET value = '99' WHERE key = 'schema_version'`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(ctx, path, Options{})
+	if err == nil || !strings.Contains(err.Error(), "newer than this sapper knows") {
+		t.Errorf("Open of a newer database: %v", err)
+	}
+
+	// A file that is not a database at all.
+	junk := filepath.Join(t.TempDir(), "junk.db")
+	os.WriteFile(junk, []byte("this is not sqlite"), 0o644)
+	if _, err := Open(ctx, junk, Options{}); err == nil {
+		t.Errorf("Open of a junk file: no error")
 	}
 }
