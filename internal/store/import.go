@@ -91,15 +91,15 @@ func newImporter(ctx context.Context, tx *sql.Tx) (*Importer, error) {
 		st, err = tx.PrepareContext(ctx, q)
 		return st
 	}
-	im.getModified = prep(`SELECT modified FROM records WHERE id = ?`)
-	im.upsert = prep(`INSERT INTO records(id, modified, withdrawn, malicious, origin, raw) VALUES (?, ?, ?, ?, ?, ?)
+	im.getModified = prep(`SELECT modified FROM records WHERE id = $1`)
+	im.upsert = prep(`INSERT INTO records(id, modified, withdrawn, malicious, origin, raw) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT(id) DO UPDATE SET modified = excluded.modified, withdrawn = excluded.withdrawn,
 			malicious = excluded.malicious, origin = excluded.origin, raw = excluded.raw`)
-	im.delAffected = prep(`DELETE FROM affected WHERE id = ?`)
-	im.delAliases = prep(`DELETE FROM aliases WHERE id = ?`)
-	im.insAffected = prep(`INSERT INTO affected(id, ecosystem, name, withdrawn, spec) VALUES (?, ?, ?, ?, ?)`)
-	im.insAlias = prep(`INSERT OR IGNORE INTO aliases(alias, id) VALUES (?, ?)`)
-	im.setSource = prep(`INSERT INTO sources(url, etag, last_modified, fetched_at) VALUES (?, ?, ?, ?)
+	im.delAffected = prep(`DELETE FROM affected WHERE id = $1`)
+	im.delAliases = prep(`DELETE FROM aliases WHERE id = $1`)
+	im.insAffected = prep(`INSERT INTO affected(id, ecosystem, name, withdrawn, spec) VALUES ($1, $2, $3, $4, $5)`)
+	im.insAlias = prep(`INSERT INTO aliases(alias, id) VALUES ($1, $2) ON CONFLICT DO NOTHING`)
+	im.setSource = prep(`INSERT INTO sources(url, etag, last_modified, fetched_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, fetched_at = excluded.fetched_at`)
 	if err != nil {
 		im.close()
@@ -213,7 +213,7 @@ func (im *Importer) SetSource(ctx context.Context, st SourceState) error {
 // that tells other processes to reload their index.
 func (im *Importer) finish(ctx context.Context) error {
 	set := func(key, value string) error {
-		_, err := im.tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?)
+		_, err := im.tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ($1, $2)
 			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
 		return err
 	}

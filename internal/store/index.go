@@ -53,7 +53,7 @@ outer:
 
 // loadIndex reads the packed index of eco.
 func (s *Store) loadIndex(ctx context.Context, eco ecosystem.Ecosystem) (*ecoIndex, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT data FROM index_chunks WHERE ecosystem = ? ORDER BY seq`, string(eco))
+	rows, err := s.db.QueryContext(ctx, `SELECT data FROM index_chunks WHERE ecosystem = $1 ORDER BY seq`, string(eco))
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func rebuildIndex(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	defer rows.Close()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO index_chunks(ecosystem, seq, data) VALUES (?, ?, ?)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO index_chunks(ecosystem, seq, data) VALUES ($1, $2, $3)`)
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate to schema version %d: %w", i+1, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('schema_version', ?)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('schema_version', $1)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, strconv.Itoa(len(migrations))); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

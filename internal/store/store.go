@@ -7,9 +7,12 @@
 // (see spec.go) from which the index is built. An import is one transaction:
 // it either lands whole or leaves the database as it was.
 //
-// The SQL is written for SQLite; the dialect type collects what differs
-// between engines so that a PostgreSQL backend is a second dialect, not a
-// second store.
+// Queries use only SQL that SQLite and PostgreSQL share ($N placeholders,
+// ON CONFLICT upserts), and what differs (the connection string, column
+// types in migrations) lives in schema.go, so that a PostgreSQL backend is a
+// second driver and migration list behind the same Store, not a rewrite.
+// Consumers see the store through the small interfaces they declare
+// (match.Source, server.DB).
 package store
 
 import (
@@ -133,9 +136,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s.snap.Store(newSnapshot(gen))
 	if s.get, err = db.PrepareContext(ctx, `
-		SELECT id, raw FROM records WHERE id = ?1
+		SELECT id, raw FROM records WHERE id = $1
 		UNION
-		SELECT r.id, r.raw FROM aliases a JOIN records r ON r.id = a.id WHERE a.alias = ?1
+		SELECT r.id, r.raw FROM aliases a JOIN records r ON r.id = a.id WHERE a.alias = $1
 		ORDER BY 1`); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -155,7 +158,7 @@ func (s *Store) Close() error {
 // meta reads a value of the meta table, "" when absent.
 func (s *Store) meta(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -343,7 +346,7 @@ func (s *Store) Each(ctx context.Context, eco ecosystem.Ecosystem, fn func(Raw) 
 	q := `SELECT id, raw FROM records ORDER BY id`
 	var args []any
 	if eco != "" {
-		q = `SELECT id, raw FROM records WHERE id IN (SELECT id FROM affected WHERE ecosystem = ?) ORDER BY id`
+		q = `SELECT id, raw FROM records WHERE id IN (SELECT id FROM affected WHERE ecosystem = $1) ORDER BY id`
 		args = append(args, string(eco))
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
@@ -395,7 +398,7 @@ type SourceState struct {
 func (s *Store) Source(ctx context.Context, url string) (SourceState, error) {
 	st := SourceState{URL: url}
 	var fetched string
-	err := s.db.QueryRowContext(ctx, `SELECT etag, last_modified, fetched_at FROM sources WHERE url = ?`, url).
+	err := s.db.QueryRowContext(ctx, `SELECT etag, last_modified, fetched_at FROM sources WHERE url = $1`, url).
 		Scan(&st.ETag, &st.LastModified, &fetched)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
