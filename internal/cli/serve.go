@@ -31,8 +31,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return failure(fmt.Errorf("serve: %w", err))
 	}
-	e.log.Info("serving the OSV API", "addr", "http://"+ln.Addr().String(), "db", st.Path())
-	srv := server.New(st, server.Options{Logger: e.log})
+	srv := server.New(st, server.Options{Logger: e.log.With("db", st.Path())})
 	if err := srv.Serve(ctx, ln); err != nil {
 		return failure(fmt.Errorf("serve: %w", err))
 	}

@@ -40,8 +40,9 @@ type DB interface {
 	// Get returns the record with the given ID and the records that carry
 	// it as an alias, sorted by ID, or an error wrapping store.ErrNotFound.
 	Get(ctx context.Context, id string) ([]store.Raw, error)
-	// Refresh reports whether the database changed since the index was
-	// loaded, and drops the index if it did.
+	// Refresh reloads the index if the database changed since it was
+	// loaded, answering lookups from the old index meanwhile, and reports
+	// whether it changed.
 	Refresh(ctx context.Context) (bool, error)
 	// Load loads the index of every ecosystem.
 	Load(ctx context.Context) error
