@@ -49,6 +49,11 @@ func runCheck(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	defer st.Close()
+	if empty, err := st.Empty(ctx); err != nil {
+		return failure(err)
+	} else if empty {
+		e.log.Warn("the database has no records, so nothing can match; fill it with \"sapper db sync\" or \"sapper db import\"", "db", st.Path())
+	}
 
 	rep := &report.Report{}
 	notes := map[string]bool{}

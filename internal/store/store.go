@@ -304,6 +304,16 @@ type Stats struct {
 	ImportedAt time.Time
 }
 
+// Empty reports whether the database holds no records at all.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM records LIMIT 1`).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	return false, err
+}
+
 // Stats counts the records.
 func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	st := Stats{Ecosystems: map[string]int{}}
