@@ -43,6 +43,19 @@ const (
 	// MaxLineBytes is the longest line read from a list on stdin.
 	MaxLineBytes = 64 << 10
 
+	// MaxLockfileBytes is the largest dependency file (lockfile, manifest,
+	// SBOM, Go binary) read. A 25,000-package package-lock.json is about
+	// 15 MB.
+	MaxLockfileBytes = 256 << 20
+
+	// MaxNesting is the deepest nesting of objects, arrays or includes a
+	// dependency file may use (package-lock v1 "dependencies" trees,
+	// requirements -r chains, YAML documents).
+	MaxNesting = 64
+
+	// MaxScanFiles is the most dependency files one scan reads.
+	MaxScanFiles = 100_000
+
 	// RequestTimeout bounds the time the server spends on one request.
 	RequestTimeout = 30 * time.Second
 )

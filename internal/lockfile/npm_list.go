@@ -1,0 +1,4 @@
+package lockfile
+
+// npmParsers returns the parsers of this family; see Default.
+func npmParsers() []Parser { return nil }

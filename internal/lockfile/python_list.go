@@ -1,0 +1,4 @@
+package lockfile
+
+// pythonParsers returns the parsers of this family; see Default.
+func pythonParsers() []Parser { return nil }

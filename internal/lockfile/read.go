@@ -1,0 +1,57 @@
+package lockfile
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+
+	"github.com/sapperhq/sapper/internal/limits"
+)
+
+// maxFileBytes is limits.MaxLockfileBytes; tests lower it.
+var maxFileBytes int64 = limits.MaxLockfileBytes
+
+// readBounded reads name from fsys, refusing files over maxFileBytes.
+func readBounded(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxFileBytes {
+		return nil, fmt.Errorf("%w: %d bytes, over the limit of %d", ErrTooLarge, fi.Size(), maxFileBytes)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > maxFileBytes {
+		return nil, fmt.Errorf("%w: over the limit of %d bytes", ErrTooLarge, maxFileBytes)
+	}
+	return b, nil
+}
+
+// Lines maps byte offsets of a file to 1-based line numbers, for parsers
+// whose decoder reports offsets (encoding/json's Decoder.InputOffset). It
+// indexes the newlines once, so each lookup is a binary search: parsing
+// stays linear in the file size.
+type Lines struct {
+	newlines []int
+}
+
+// NewLines indexes the newlines of data.
+func NewLines(data []byte) *Lines {
+	l := &Lines{}
+	for i, c := range data {
+		if c == '\n' {
+			l.newlines = append(l.newlines, i)
+		}
+	}
+	return l
+}
+
+// At returns the 1-based line of byte offset off.
+func (l *Lines) At(off int64) int {
+	return sort.SearchInts(l.newlines, int(off)) + 1
+}
