@@ -20,12 +20,17 @@ import (
 // field changes meaning or disappears.
 const SchemaVersion = "1"
 
-// Report is the result of checking a set of packages.
+// Report is the result of checking or scanning a set of packages.
 type Report struct {
 	SchemaVersion   string            `json:"schema_version"`
 	PackagesScanned int               `json:"packages_scanned"`
 	Findings        []finding.Finding `json:"findings"`
 	Errors          []InputError      `json:"errors"`
+	// Ignored counts findings the policy ignored (with a reason).
+	Ignored int `json:"ignored,omitempty"`
+	// Warnings are things the reader should know that are not findings:
+	// expired ignores, ranges that could not be evaluated.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // InputError is an input that could not be checked.
