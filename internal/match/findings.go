@@ -5,6 +5,7 @@ import (
 
 	"github.com/sapperhq/sapper/internal/finding"
 	"github.com/sapperhq/sapper/internal/osv"
+	"github.com/sapperhq/sapper/internal/version"
 )
 
 // Findings turns a result into findings: one "malicious" finding for all the
@@ -24,9 +25,43 @@ func Findings(r Result) []finding.Finding {
 		out = append(out, newFinding(r.Query, finding.Malicious, finding.SeverityCritical, finding.Block, mal))
 	}
 	if len(vuln) > 0 {
-		out = append(out, newFinding(r.Query, finding.Vulnerable, finding.SeverityUnknown, finding.Warn, vuln))
+		sev := finding.SeverityUnknown
+		for _, v := range vuln {
+			sev = max(sev, Severity(v))
+		}
+		f := newFinding(r.Query, finding.Vulnerable, sev, finding.Warn, vuln)
+		f.Fixed = fixedVersion(r, vuln)
+		out = append(out, f)
 	}
 	return out
+}
+
+// fixedVersion returns the lowest version that fixes every record in vulns,
+// or "" when one of them names no fix or the versions cannot be ordered.
+func fixedVersion(r Result, vulns []*osv.Vulnerability) string {
+	var best version.Version
+	for _, v := range vulns {
+		s, ok := r.Fixed[v.ID]
+		if !ok {
+			return ""
+		}
+		fv, err := version.Parse(r.Query.Ecosystem, s)
+		if err != nil {
+			return ""
+		}
+		if best == nil || fv.Compare(best) > 0 {
+			best = fv
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	for _, v := range vulns {
+		if s := r.Fixed[v.ID]; version.Canonical(r.Query.Ecosystem, s) == best.String() {
+			return s // as the record writes it
+		}
+	}
+	return best.String()
 }
 
 func newFinding(q Query, kind finding.Kind, sev finding.Severity, act finding.Action, vulns []*osv.Vulnerability) finding.Finding {

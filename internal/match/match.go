@@ -39,6 +39,9 @@ type Result struct {
 	Query Query
 	// Vulns are the records affecting the package version, sorted by ID.
 	Vulns []*osv.Vulnerability
+	// Fixed maps a record ID to the lowest version above the queried one
+	// that its ranges say fixes it, for records that name one.
+	Fixed map[string]string
 	// Notes say what could not be evaluated (ranges of an ecosystem sapper
 	// cannot order, a version that does not parse), so that a reader knows
 	// the result may be incomplete.
@@ -60,8 +63,15 @@ func Lookup(ctx context.Context, src Source, q Query) (Result, error) {
 		if v.IsWithdrawn() {
 			continue
 		}
+		m.fixed = ""
 		if m.affects(v) {
 			res.Vulns = append(res.Vulns, v)
+			if m.fixed != "" {
+				if res.Fixed == nil {
+					res.Fixed = map[string]string{}
+				}
+				res.Fixed[v.ID] = m.fixed
+			}
 		}
 	}
 	slices.SortFunc(res.Vulns, func(a, b *osv.Vulnerability) int { return strings.Compare(a.ID, b.ID) })
@@ -85,6 +95,7 @@ type matcher struct {
 	parsed    version.Version
 	parseErr  error
 	notes     []string
+	fixed     string // set by inRange: the fix of the range that matched
 }
 
 func newMatcher(q Query) *matcher {
@@ -150,7 +161,8 @@ func (m *matcher) inRange(id string, r *osv.Range) bool {
 		return false
 	}
 	affected := false
-	for _, e := range sortedEvents(m.q.Ecosystem, r.Events) {
+	events := sortedEvents(m.q.Ecosystem, r.Events)
+	for _, e := range events {
 		switch {
 		case e.ev.Introduced != "":
 			if e.ev.Introduced == "0" || (e.v != nil && m.parsed.Compare(e.v) >= 0) {
@@ -171,6 +183,15 @@ func (m *matcher) inRange(id string, r *osv.Range) bool {
 		}
 		if e.v == nil && e.ev.Introduced != "0" && e.ev.Limit != "*" {
 			m.note(fmt.Sprintf("%s: range event version does not parse as a %s version; event skipped", id, m.q.Ecosystem))
+		}
+	}
+	if affected {
+		// The fix is the first "fixed" above the version.
+		for _, e := range events {
+			if e.ev.Fixed != "" && e.v != nil && m.parsed.Compare(e.v) < 0 {
+				m.fixed = e.ev.Fixed
+				break
+			}
 		}
 	}
 	return affected

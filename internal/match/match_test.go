@@ -166,7 +166,7 @@ func TestLookupFindings(t *testing.T) {
 		{
 			Kind: finding.Vulnerable, Severity: finding.SeverityUnknown, Action: finding.Warn,
 			Package: finding.Package{Ecosystem: "npm", Name: "@solana/web3.js", Version: "1.95.7", PURL: q.PURL},
-			IDs:     []string{"GHSA-vuln"}, Summary: "summary of GHSA-vuln",
+			IDs:     []string{"GHSA-vuln"}, Summary: "summary of GHSA-vuln", Fixed: "2.0.0",
 		},
 	}
 	if diff := cmp.Diff(want, Findings(res)); diff != "" {
@@ -185,4 +185,65 @@ func idsOf(vs []*osv.Vulnerability) []string {
 		out = append(out, v.ID)
 	}
 	return out
+}
+
+func TestSeverity(t *testing.T) {
+	withSev := func(score string, ds string) *osv.Vulnerability {
+		v := &osv.Vulnerability{ID: "X"}
+		if score != "" {
+			v.Severity = []osv.Severity{{Type: "CVSS_V3", Score: score}}
+		}
+		if ds != "" {
+			v.DatabaseSpecific = []byte(ds)
+		}
+		return v
+	}
+	tests := []struct {
+		name string
+		v    *osv.Vulnerability
+		want finding.Severity
+	}{
+		{"cvss31-critical", withSev("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", ""), finding.SeverityCritical},
+		{"cvss30-medium", withSev("CVSS:3.0/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:L/A:N", ""), finding.SeverityMedium},
+		{"cvss40-high", withSev("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N", ""), finding.SeverityHigh},
+		{"cvss-beats-label", withSev("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", `{"severity":"LOW"}`), finding.SeverityCritical},
+		{"label-moderate", withSev("", `{"severity":"MODERATE"}`), finding.SeverityMedium},
+		{"bad-vector-falls-back", withSev("CVSS:3.1/AV:X", `{"severity":"HIGH"}`), finding.SeverityHigh},
+		{"cvss2-not-rated", withSev("AV:N/AC:L/Au:N/C:P/I:P/A:P", ""), finding.SeverityUnknown},
+		{"label-wrong-type", withSev("", `{"severity":7}`), finding.SeverityUnknown},
+		{"nothing", withSev("", ""), finding.SeverityUnknown},
+	}
+	for _, tt := range tests {
+		if got := Severity(tt.v); got != tt.want {
+			t.Errorf("%s: Severity = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestFixed: the fixed version is the lowest that fixes every matching
+// record, as the record writes it; unknown when one record names no fix.
+func TestFixed(t *testing.T) {
+	a := rec("GHSA-a", "PyPI", "x", nil, rng("ECOSYSTEM", "introduced=0", "fixed=1.5"))
+	b := rec("GHSA-b", "PyPI", "x", nil, rng("ECOSYSTEM", "introduced=1.0", "fixed=1.2", "introduced=1.3", "fixed=2.0.0"))
+	c := rec("GHSA-c", "PyPI", "x", nil, rng("ECOSYSTEM", "introduced=0"))
+	tests := []struct {
+		ver  string
+		src  memSource
+		want string
+	}{
+		{"1.1", newSource(a, b), "1.5"},
+		{"1.4", newSource(a, b), "2.0.0"},
+		{"1.4", newSource(a, b, c), ""},
+		{"1.6", newSource(a, b), "2.0.0"},
+	}
+	for _, tt := range tests {
+		res, err := Lookup(context.Background(), tt.src, Query{Ecosystem: "PyPI", Name: "x", Version: tt.ver})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs := Findings(res)
+		if len(fs) != 1 || fs[0].Fixed != tt.want {
+			t.Errorf("x@%s: findings %+v, want one with Fixed %q", tt.ver, fs, tt.want)
+		}
+	}
 }

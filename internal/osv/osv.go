@@ -150,3 +150,24 @@ func (v *Vulnerability) IsMalicious() bool {
 	}
 	return slices.Contains(ds.CWEIDs, "CWE-506")
 }
+
+// SeverityWord returns the first "severity" string found in the given
+// database_specific or ecosystem_specific objects: a database's own rating
+// ("CRITICAL", "MODERATE", "medium"), or "" when none has one.
+func SeverityWord(objects ...json.RawMessage) string {
+	for _, raw := range objects {
+		if !bytes.Contains(raw, []byte(`"severity"`)) {
+			continue
+		}
+		var ds struct {
+			Severity any `json:"severity"`
+		}
+		if json.Unmarshal(raw, &ds) != nil {
+			continue
+		}
+		if s, ok := ds.Severity.(string); ok && s != "" && len(s) <= 32 {
+			return s
+		}
+	}
+	return ""
+}

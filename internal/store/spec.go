@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -15,8 +16,13 @@ import (
 //
 //	spec   = 1:format flags:uvarint modified:varint(unix ns) id summary
 //	         nAliases:uvarint alias* nVersions:uvarint version* nRanges:uvarint range*
+//	         nSeverities:uvarint (type score)* severityLabel
 //	range  = type:byte nEvents:uvarint (kind:byte value)*
 //	string = len:uvarint bytes
+//
+// The severities are the record's and the affected entry's CVSS vectors;
+// the label is a database's own word for the severity ("HIGH", "MODERATE")
+// from database_specific or ecosystem_specific, "" when there is none.
 const specFormat = 1
 
 const (
@@ -35,10 +41,24 @@ const (
 
 var errBadSpec = errors.New("corrupt index entry")
 
-// malwareDatabaseSpecific stands in for a record's database_specific in
-// index entries of records marked as malware by CWE-506 rather than by a MAL-
-// ID, so that osv.Vulnerability.IsMalicious answers the same for both.
-var malwareDatabaseSpecific = []byte(`{"cwe_ids":["CWE-506"]}`)
+// trimmedDatabaseSpecific rebuilds, for an index entry, the parts of
+// database_specific that matching reads: the severity label, and CWE-506 for
+// records marked as malware that way rather than by a MAL- ID, so that
+// osv.Vulnerability.IsMalicious answers the same for both.
+func trimmedDatabaseSpecific(label string, cweMalware bool) json.RawMessage {
+	if label == "" && !cweMalware {
+		return nil
+	}
+	ds := map[string]any{}
+	if label != "" {
+		ds["severity"] = label
+	}
+	if cweMalware {
+		ds["cwe_ids"] = []string{"CWE-506"}
+	}
+	b, _ := json.Marshal(ds)
+	return b
+}
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
@@ -91,7 +111,12 @@ func encodeSpec(v *osv.Vulnerability, a *osv.Affected, withdrawn, malicious bool
 			}
 		}
 	}
-	return b
+	b = binary.AppendUvarint(b, uint64(len(v.Severity)+len(a.Severity)))
+	for _, sv := range append(v.Severity[:len(v.Severity):len(v.Severity)], a.Severity...) {
+		b = appendString(b, sv.Type)
+		b = appendString(b, sv.Score)
+	}
+	return appendString(b, osv.SeverityWord(a.EcosystemSpecific, a.DatabaseSpecific, v.DatabaseSpecific))
 }
 
 // specReader decodes a spec held in a string, so that the strings it
@@ -209,6 +234,13 @@ func decodeSpec(b string, eco, name string) (v *osv.Vulnerability, withdrawn boo
 			}
 		}
 	}
+	if n := r.count(); n > 0 {
+		v.Severity = make([]osv.Severity, n)
+		for i := range v.Severity {
+			v.Severity[i] = osv.Severity{Type: r.string(), Score: r.string()}
+		}
+	}
+	label := r.string()
 	if r.err != nil {
 		return nil, false, r.err
 	}
@@ -217,8 +249,6 @@ func decodeSpec(b string, eco, name string) (v *osv.Vulnerability, withdrawn boo
 	if withdrawn {
 		v.Withdrawn = v.Modified
 	}
-	if flags&flagMalicious != 0 && !v.IsMalicious() {
-		v.DatabaseSpecific = malwareDatabaseSpecific
-	}
+	v.DatabaseSpecific = trimmedDatabaseSpecific(label, flags&flagMalicious != 0 && !v.IsMalicious())
 	return v, withdrawn, nil
 }

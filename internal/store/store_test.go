@@ -345,6 +345,19 @@ func TestSpecRoundTripAndCorruption(t *testing.T) {
 	if v.ID != r.Vuln.ID || v.Summary != r.Vuln.Summary || !v.Modified.Equal(r.Vuln.Modified) {
 		t.Errorf("decoded %+v", v)
 	}
+	// Severities and the database's severity word survive into the index.
+	g := readRecord(t, "ghsa-vuln.json")
+	gv, _, err := decodeSpec(string(encodeSpec(g.Vuln, &g.Vuln.Affected[0], false, false)), "npm", "lodash-like")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(g.Vuln.Severity, gv.Severity); diff != "" {
+		t.Errorf("severity (-want +got):\n%s", diff)
+	}
+	if string(gv.DatabaseSpecific) != `{"severity":"CRITICAL"}` || gv.IsMalicious() {
+		t.Errorf("database_specific = %s, malicious %v", gv.DatabaseSpecific, gv.IsMalicious())
+	}
+
 	// Every truncation is an error, never a panic.
 	for i := range spec {
 		if _, _, err := decodeSpec(string(spec[:i]), "Go", "x"); err == nil {
