@@ -1,0 +1,252 @@
+// Package policy applies a project's rules to findings: which findings fail
+// the build (fail-on), which are ignored (by record ID or package, each with
+// a reason and an optional expiry), and which packages are private and so
+// never matched against public records by name.
+//
+// The rules live in sapper.toml, found upward from the scanned path or
+// named with --config:
+//
+//	fail-on = "block"        # block | warn | critical | high | medium | low | any | none
+//
+//	[[ignore]]
+//	id = "GHSA-xxxx-xxxx-xxxx"   # or: package = "npm:left-pad" / "npm:left-pad@1.3.0"
+//	reason = "not reachable: we never call merge()"
+//	expires = 2027-01-31         # optional; after it the finding is reported again
+//
+//	[private]
+//	scopes = ["@acme"]                     # npm scopes
+//	prefixes = ["acme-", "pypi:acme_"]     # name prefixes, optionally per ecosystem
+//	registries = ["https://npm.acme.example/"]
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	toml "github.com/pelletier/go-toml/v2"
+
+	"github.com/sapperhq/sapper/internal/ecosystem"
+)
+
+// FileName is the policy file sapper looks for.
+const FileName = "sapper.toml"
+
+// Config is a parsed policy file. The zero Config is the default policy:
+// fail on block-level findings, ignore nothing, nothing private.
+type Config struct {
+	// Path is the file the config was read from; "" for the default.
+	Path    string
+	FailOn  Level
+	Ignores []Ignore
+	Private Private
+}
+
+// Ignore silences findings of one record or one package.
+type Ignore struct {
+	// ID is a record ID or alias ("GHSA-...", "MAL-...").
+	ID string
+	// Ecosystem, Name and Version name a package; Version "" is every version.
+	Ecosystem ecosystem.Ecosystem
+	Name      string
+	Version   string
+	// Reason is why, for the next reader; required.
+	Reason string
+	// Expires is the first day the ignore no longer applies; zero for never.
+	Expires time.Time
+	// Line is where the ignore is written, for messages.
+	Line int
+}
+
+// Private names packages that are the organisation's own.
+type Private struct {
+	Scopes     []string
+	Prefixes   []string
+	Registries []string
+}
+
+// Error is a problem with a policy file, at a line when known.
+type Error struct {
+	Path string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+}
+
+// file mirrors sapper.toml.
+type file struct {
+	FailOn string `toml:"fail-on"`
+	Ignore []struct {
+		ID      string `toml:"id"`
+		Package string `toml:"package"`
+		Reason  string `toml:"reason"`
+		Expires any    `toml:"expires"`
+	} `toml:"ignore"`
+	Private struct {
+		Scopes     []string `toml:"scopes"`
+		Prefixes   []string `toml:"prefixes"`
+		Registries []string `toml:"registries"`
+	} `toml:"private"`
+}
+
+// maxConfigBytes bounds a policy file.
+const maxConfigBytes = 1 << 20
+
+// Find looks for sapper.toml in dir and its parents and returns its path,
+// or "" when there is none.
+func Find(dir string) string {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		p := filepath.Join(dir, FileName)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// Load reads and validates the policy file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{Path: path, Msg: err.Error()}
+	}
+	return Parse(path, data)
+}
+
+// Parse validates a policy file's contents; path is used in messages.
+func Parse(path string, data []byte) (*Config, error) {
+	if len(data) > maxConfigBytes {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("larger than %d bytes", maxConfigBytes)}
+	}
+	var f file
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, tomlError(path, err)
+	}
+	cfg := &Config{Path: path}
+	var err error
+	if cfg.FailOn, err = ParseLevel(f.FailOn); err != nil {
+		return nil, &Error{Path: path, Line: lineOf(data, "fail-on", 0), Msg: "fail-on: " + err.Error()}
+	}
+	for i, ig := range f.Ignore {
+		line := lineOf(data, "[[ignore]]", i)
+		bad := func(format string, args ...any) error {
+			return &Error{Path: path, Line: line, Msg: "ignore: " + fmt.Sprintf(format, args...)}
+		}
+		out := Ignore{ID: ig.ID, Reason: strings.TrimSpace(ig.Reason), Line: line}
+		switch {
+		case ig.ID == "" && ig.Package == "":
+			return nil, bad(`needs an "id" (a record ID such as GHSA-...) or a "package" (such as "npm:left-pad@1.3.0")`)
+		case ig.ID != "" && ig.Package != "":
+			return nil, bad(`give "id" or "package", not both`)
+		case out.Reason == "":
+			return nil, bad(`needs a "reason": say why the finding does not apply, for the next reader`)
+		}
+		if ig.Package != "" {
+			if out.Ecosystem, out.Name, out.Version, err = parsePackage(ig.Package); err != nil {
+				return nil, bad("package %q: %v", ig.Package, err)
+			}
+		}
+		if out.Expires, err = parseDate(ig.Expires); err != nil {
+			return nil, bad("expires: %v", err)
+		}
+		cfg.Ignores = append(cfg.Ignores, out)
+	}
+	cfg.Private = Private(f.Private)
+	for _, s := range cfg.Private.Scopes {
+		if !strings.HasPrefix(s, "@") || strings.Contains(s, "/") {
+			return nil, &Error{Path: path, Line: lineOf(data, "scopes", 0), Msg: fmt.Sprintf("private.scopes: %q is not an npm scope (want \"@name\")", s)}
+		}
+	}
+	for _, r := range cfg.Private.Registries {
+		if !strings.HasPrefix(r, "https://") && !strings.HasPrefix(r, "http://") {
+			return nil, &Error{Path: path, Line: lineOf(data, "registries", 0), Msg: fmt.Sprintf("private.registries: %q is not an http(s) URL", r)}
+		}
+	}
+	return cfg, nil
+}
+
+// tomlError turns go-toml's errors into an *Error with the line.
+func tomlError(path string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) && len(strict.Errors) > 0 {
+		e := strict.Errors[0]
+		row, _ := e.Position()
+		return &Error{Path: path, Line: row, Msg: fmt.Sprintf("unknown key %q (known: fail-on, [[ignore]] id/package/reason/expires, [private] scopes/prefixes/registries)", strings.Join(e.Key(), "."))}
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		return &Error{Path: path, Line: row, Msg: de.Error()}
+	}
+	return &Error{Path: path, Msg: err.Error()}
+}
+
+// lineOf returns the line of the n-th (0-based) line that starts with
+// prefix, or 0.
+func lineOf(data []byte, prefix string, n int) int {
+	for i, l := range bytes.Split(data, []byte("\n")) {
+		if bytes.HasPrefix(bytes.TrimSpace(l), []byte(prefix)) {
+			if n == 0 {
+				return i + 1
+			}
+			n--
+		}
+	}
+	return 0
+}
+
+func parseDate(v any) (time.Time, error) {
+	switch d := v.(type) {
+	case nil:
+		return time.Time{}, nil
+	case toml.LocalDate:
+		return time.Date(d.Year, time.Month(d.Month), d.Day, 0, 0, 0, 0, time.UTC), nil
+	case string:
+		t, err := time.Parse(time.DateOnly, d)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not a date (want YYYY-MM-DD)", d)
+		}
+		return t, nil
+	default:
+		return time.Time{}, fmt.Errorf("want a date such as 2027-01-31, got %v", v)
+	}
+}
+
+// parsePackage parses "npm:name", "npm:name@1.0.0" or "pypi:name==1.0".
+func parsePackage(s string) (ecosystem.Ecosystem, string, string, error) {
+	prefix, rest, ok := strings.Cut(s, ":")
+	if !ok || rest == "" {
+		return "", "", "", errors.New(`want ECOSYSTEM:NAME or ECOSYSTEM:NAME@VERSION`)
+	}
+	eco, err := ecosystem.FromPrefix(prefix)
+	if err != nil {
+		return "", "", "", err
+	}
+	name, ver := rest, ""
+	if n, v, ok := strings.Cut(rest, "=="); ok && eco == ecosystem.PyPI {
+		name, ver = n, v
+	} else if i := strings.LastIndex(rest, "@"); i > 0 {
+		name, ver = rest[:i], rest[i+1:]
+	}
+	return eco, name, ver, nil
+}
