@@ -116,7 +116,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	in := []finding.Finding{
-		vuln("npm", "lodash", "4.17.20", finding.SeverityHigh, "GHSA-1111-2222-3333"),                 // ignored by ID
+		vuln("npm", "lodash", "4.17.20", finding.SeverityHigh, "GHSA-1111-2222-3333"),                // ignored by ID
 		vuln("npm", "express", "4.0.0", finding.SeverityMedium, "GHSA-1111-2222-3333", "GHSA-other"), // one ID left
 		mal("npm", "left-pad", "1.3.0", "MAL-1"),                                                     // ignored by package
 		mal("npm", "left-pad", "1.3.1", "MAL-2"),                                                     // other version stands
