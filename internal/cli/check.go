@@ -28,9 +28,9 @@ func runCheck(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	w, err := report.ForFormat(*format)
+	w, err := reportWriter(*format, e)
 	if err != nil {
-		return usageErrorf("%v", err)
+		return err
 	}
 	if len(pkgs) == 0 {
 		return usageErrorf("check: no packages given (try: sapper check npm:left-pad@1.3.0)")

@@ -71,6 +71,8 @@ func version() string {
 const usage = `sapper keeps malicious open-source packages out of your software.
 
 Usage:
+  sapper scan    [--db PATH] [--format table|json|sarif|markdown] [--config FILE]
+                 [--fail-on LEVEL] [--recursive] PATH...   scan lockfiles, manifests, SBOMs
   sapper check   [--db PATH] [--format table|json] PKG...   check packages against the database
   sapper serve   [--db PATH] [--addr 127.0.0.1:8080]        serve the OSV-compatible API
   sapper db import [--db PATH] [--strict] SOURCE...          import OSV records (directory, .zip, .json)
@@ -136,6 +138,8 @@ func run(ctx context.Context, args []string, e *env) error {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "check":
 		return runCheck(ctx, rest, e)
+	case "scan":
+		return runScan(ctx, rest, e)
 	case "serve":
 		return runServe(ctx, rest, e)
 	case "db":

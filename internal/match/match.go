@@ -197,6 +197,26 @@ func (m *matcher) inRange(id string, r *osv.Range) bool {
 	return affected
 }
 
+// AffectsAllVersions reports whether v affects every version of package
+// (eco, name): an affected entry for it with a range that is only
+// `introduced: "0"`. Such records (most malicious-package reports) need no
+// version to apply.
+func AffectsAllVersions(v *osv.Vulnerability, eco ecosystem.Ecosystem, name string) bool {
+	norm := ecosystem.Normalize(eco, name)
+	for i := range v.Affected {
+		a := &v.Affected[i]
+		if e, err := ecosystem.Parse(a.Package.Ecosystem); err != nil || e != eco || ecosystem.Normalize(eco, a.Package.Name) != norm {
+			continue
+		}
+		for j := range a.Ranges {
+			if a.Ranges[j].Type != osv.RangeGit && everyVersion(&a.Ranges[j]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // everyVersion reports whether r is the malicious-package idiom
 // `introduced: "0"` with nothing after it, which needs no version ordering:
 // every version, including ones that do not parse, is affected.
