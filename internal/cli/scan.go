@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/sapperhq/sapper/internal/ecosystem"
 	"github.com/sapperhq/sapper/internal/finding"
@@ -266,11 +269,20 @@ func unpinnedFindings(found []finding.Finding, res match.Result, k pkgKey) []fin
 	return out
 }
 
-// reportWriter returns the writer for --format.
+// reportWriter returns the writer for --format, with colour when stdout is
+// a terminal and NO_COLOR is unset (https://no-color.org).
 func reportWriter(format string, e *env) (report.Writer, error) {
-	w, err := report.ForFormat(format)
+	w, err := report.ForFormat(format, report.Options{Color: colorOutput(e.stdout), Version: version()})
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}
 	return w, nil
+}
+
+func colorOutput(w io.Writer) bool {
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

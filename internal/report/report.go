@@ -1,17 +1,21 @@
 // Package report writes findings for people and programs: a table for a
-// terminal and JSON with a schema version. Every format implements Writer;
-// the command picks one with --format. Findings are sorted first so that
-// output is stable and diffable.
+// terminal, JSON with a schema version, SARIF for code-scanning services and
+// Markdown for a pull-request comment. Every format implements Writer; the
+// command picks one with --format. Callers sort findings with Sort first so
+// that output is stable and diffable; writers keep that order.
+//
+// Everything in a report may come from a hostile source (package names and
+// versions from lockfiles, summaries from OSV records, paths from the file
+// system), so each writer neutralises what its format would otherwise
+// interpret: control characters on a terminal, Markdown and HTML in a
+// comment. JSON and SARIF rely on JSON string escaping.
 package report
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/sapperhq/sapper/internal/finding"
 )
@@ -44,85 +48,78 @@ type Writer interface {
 	Write(w io.Writer, r *Report) error
 }
 
-// ForFormat returns the writer for a --format value.
-func ForFormat(format string) (Writer, error) {
-	switch format {
-	case "table", "":
-		return Table{}, nil
-	case "json":
-		return JSON{}, nil
-	}
-	return nil, fmt.Errorf("unknown format %q (want table or json)", format)
+// Options configure the writers that ForFormat returns.
+type Options struct {
+	// Color turns on ANSI colours in the table. The command sets it when
+	// stdout is a terminal and NO_COLOR is unset.
+	Color bool
+	// Tool and Version name the program in SARIF's tool.driver; Tool
+	// defaults to "sapper".
+	Tool    string
+	Version string
 }
 
-// Sort orders findings: most severe first, then by ecosystem, name, version
-// and kind.
+// Formats lists the --format values ForFormat accepts.
+var Formats = []string{"table", "json", "sarif", "markdown"}
+
+// ForFormat returns the writer for a --format value; "" means table.
+func ForFormat(format string, opts Options) (Writer, error) {
+	switch format {
+	case "table", "":
+		return Table{Color: opts.Color}, nil
+	case "json":
+		return JSON{}, nil
+	case "sarif":
+		return SARIF{Tool: opts.Tool, Version: opts.Version}, nil
+	case "markdown":
+		return Markdown{}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want table, json, sarif or markdown)", format)
+}
+
+// Sort orders findings: malicious packages first, then most severe first,
+// then by ecosystem, name, version, kind and location.
 func Sort(fs []finding.Finding) {
 	slices.SortStableFunc(fs, func(a, b finding.Finding) int {
 		return cmp.Or(
-			cmp.Compare(b.Severity, a.Severity),
+			worse(a, b),
 			cmp.Compare(a.Package.Ecosystem, b.Package.Ecosystem),
 			cmp.Compare(a.Package.Name, b.Package.Name),
 			cmp.Compare(a.Package.Version, b.Package.Version),
 			cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(findingPath(a), findingPath(b)),
+			cmp.Compare(findingLine(a), findingLine(b)),
 		)
 	})
 }
 
-// JSON writes the report as one JSON document.
-type JSON struct{}
-
-// Write implements Writer.
-func (JSON) Write(w io.Writer, r *Report) error {
-	out := *r
-	out.SchemaVersion = SchemaVersion
-	if out.Findings == nil {
-		out.Findings = []finding.Finding{}
-	}
-	if out.Errors == nil {
-		out.Errors = []InputError{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+// worse compares how bad two findings are: negative when a is worse than b.
+// Malicious packages are worse than anything else, then severity decides.
+func worse(a, b finding.Finding) int {
+	return cmp.Or(
+		-cmpBool(a.Kind == finding.Malicious, b.Kind == finding.Malicious),
+		cmp.Compare(b.Severity, a.Severity),
+	)
 }
 
-// Table writes an aligned table and a one-line summary.
-type Table struct{}
-
-// Write implements Writer.
-func (Table) Write(w io.Writer, r *Report) error {
-	if len(r.Findings) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "PACKAGE\tVERSION\tECOSYSTEM\tKIND\tSEVERITY\tACTION\tID\tSUMMARY")
-		for _, f := range r.Findings {
-			ver := f.Package.Version
-			if ver == "" {
-				ver = "(any)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				f.Package.Name, ver, f.Package.Ecosystem, f.Kind, f.Severity, f.Action,
-				strings.Join(f.IDs, ","), oneLine(f.Summary, 80))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		fmt.Fprintln(w)
+func findingPath(f finding.Finding) string {
+	if f.Location == nil {
+		return ""
 	}
-	for _, e := range r.Errors {
-		fmt.Fprintf(w, "error: %s: %s\n", e.Input, e.Message)
-	}
-	_, err := fmt.Fprintln(w, summary(r))
-	return err
+	return f.Location.Path
 }
 
+func findingLine(f finding.Finding) int {
+	if f.Location == nil {
+		return 0
+	}
+	return f.Location.Line
+}
+
+// summary is the one-line count that ends the table and opens the Markdown
+// comment. Scripts match its wording: change it with care.
 func summary(r *Report) string {
-	mal := 0
-	for _, f := range r.Findings {
-		if f.Kind == finding.Malicious {
-			mal++
-		}
-	}
+	mal := countMalicious(r.Findings)
 	pkgs := plural(r.PackagesScanned, "package", "packages")
 	s := fmt.Sprintf("%s checked: %s", pkgs, plural(len(r.Findings), "finding", "findings"))
 	if mal > 0 {
@@ -131,10 +128,23 @@ func summary(r *Report) string {
 	if len(r.Findings) == 0 {
 		s = fmt.Sprintf("%s checked: no known malicious or vulnerable versions", pkgs)
 	}
+	if r.Ignored > 0 {
+		s += fmt.Sprintf(", %d ignored", r.Ignored)
+	}
 	if len(r.Errors) > 0 {
-		s += fmt.Sprintf(", %s", plural(len(r.Errors), "error", "errors"))
+		s += ", " + plural(len(r.Errors), "error", "errors")
 	}
 	return s
+}
+
+func countMalicious(fs []finding.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Kind == finding.Malicious {
+			n++
+		}
+	}
+	return n
 }
 
 func plural(n int, one, many string) string {
@@ -144,11 +154,12 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// oneLine folds s onto one line of at most n runes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
 	}
-	return s
+	return -1
 }
