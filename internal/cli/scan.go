@@ -207,6 +207,9 @@ func (inv *inventory) add(ctx context.Context, p string, recursive bool, parsers
 			if errors.Is(err, context.Canceled) {
 				return failure(err)
 			}
+			if errors.Is(err, lockfile.ErrNotGoBinary) && single == "" {
+				continue // an executable found by the walk that is not Go: not a dependency file
+			}
 			rep.Errors = append(rep.Errors, report.InputError{Input: display, Message: parseMessage(display, err)})
 			continue
 		}

@@ -67,8 +67,9 @@ const (
 // Source is where a package is fetched from.
 type Source struct {
 	Kind SourceKind
-	// URL is the repository, registry or archive URL, when known. For
-	// Registry it is empty when the package comes from the public registry.
+	// URL is the repository, registry or archive URL, or for Path the
+	// directory as the file writes it, when known. For Registry it is empty
+	// when the package comes from the public registry.
 	URL string
 }
 

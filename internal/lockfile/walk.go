@@ -32,7 +32,7 @@ var skipDirs = map[string]bool{
 }
 
 // headBytes is how much of an unnamed executable is read to recognise it.
-const headBytes = 4
+const headBytes = 8
 
 // Find returns the dependency files in fsys that a parser reads, in lexical
 // order. Without recursive it looks at the top directory only; with it, at
