@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"path"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -22,7 +23,7 @@ func (p nameParser) Parse(context.Context, File) ([]Package, error) {
 // elfParser matches executables by content.
 type elfParser struct{ nameParser }
 
-func (elfParser) MatchContent(head []byte) bool { return string(head) == "\x7fELF" }
+func (elfParser) MatchContent(head []byte) bool { return strings.HasPrefix(string(head), "\x7fELF") }
 
 var _ ContentMatcher = elfParser{}
 
