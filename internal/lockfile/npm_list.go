@@ -1,4 +1,12 @@
 package lockfile
 
 // npmParsers returns the parsers of this family; see Default.
-func npmParsers() []Parser { return nil }
+func npmParsers() []Parser {
+	return []Parser{
+		packageLockParser{},
+		yarnLockParser{},
+		pnpmLockParser{},
+		bunLockParser{},
+		nodeModulesParser{},
+	}
+}
