@@ -19,13 +19,28 @@ func readBounded(fsys fs.FS, name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > maxFileBytes {
-		return nil, fmt.Errorf("%w: %d bytes, over the limit of %d", ErrTooLarge, fi.Size(), maxFileBytes)
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		if size = fi.Size(); size > maxFileBytes {
+			return nil, fmt.Errorf("%w: %d bytes, over the limit of %d", ErrTooLarge, size, maxFileBytes)
+		}
 	}
-	b, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	// Read into a buffer of the file's size, not one grown by doubling:
+	// lockfiles are read whole. Whatever follows (a file that grew, or one
+	// whose size is not known) is read after it, still bounded.
+	b := make([]byte, size)
+	n, err := io.ReadFull(f, b)
+	switch {
+	case err == io.ErrUnexpectedEOF:
+		b = b[:n]
+	case err != nil && err != io.EOF:
+		return nil, err
+	}
+	rest, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1-int64(len(b))))
 	if err != nil {
 		return nil, err
 	}
+	b = append(b, rest...)
 	if int64(len(b)) > maxFileBytes {
 		return nil, fmt.Errorf("%w: over the limit of %d bytes", ErrTooLarge, maxFileBytes)
 	}
