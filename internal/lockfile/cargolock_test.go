@@ -51,7 +51,13 @@ func TestCargoLock(t *testing.T) {
 				crate(multi, "b", "2.0.0", 10, local),
 			},
 		},
-		{name: "wrong-type", path: "badtype/Cargo.lock", wantErr: "badtype/Cargo.lock:8: package.name is a TOML integer, want a string"},
+		{
+			// Keys are case-sensitive, as cargo reads them.
+			name: "case-folded-keys",
+			path: "casefold/Cargo.lock",
+			want: []Package{crate("casefold/Cargo.lock", "evil-crate", "0.1.0", 5, public)},
+		},
+		{name: "wrong-type", path: "badtype/Cargo.lock", wantErr: "badtype/Cargo.lock:7: package.name is an integer, want a string"},
 		{name: "no-name", path: "noname/Cargo.lock", wantErr: "noname/Cargo.lock:7: package 2 has no name"},
 		{name: "unknown-source", path: "badsource/Cargo.lock", wantErr: `badsource/Cargo.lock:3: package odd: source "ftp+ftp://example.com/index" is of an unknown kind`},
 		{name: "syntax", path: "syntax/Cargo.lock", wantErr: "syntax/Cargo.lock:5:"},

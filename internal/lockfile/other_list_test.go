@@ -161,7 +161,7 @@ func TestOtherHostile(t *testing.T) {
 		{"gomod-long-line", "go.mod", "go.mod", []byte("module m\nrequire " + strings.Repeat("a", 1<<20) + " v1.0.0\n"), ""},
 		{"cargo-utf8", "Cargo.lock", "Cargo.lock", []byte("[[package]]\nname = \"\xc3\x28\"\n"), "Cargo.lock:2: invalid UTF-8"},
 		{"cargo-deep", "Cargo.lock", "Cargo.lock", append([]byte("a = "), deep("[", "]", 100000)...), "Cargo.lock:1:"},
-		{"cargo-package-not-array", "Cargo.lock", "Cargo.lock", []byte("package = \"x\"\n"), "Cargo.lock:1: package is a TOML string, want an array of tables"},
+		{"cargo-package-not-array", "Cargo.lock", "Cargo.lock", []byte("package = \"x\"\n"), "Cargo.lock:1: package is not an array of tables"},
 		{"cargo-empty", "Cargo.lock", "Cargo.lock", nil, ""},
 		{"gem-utf8", "Gemfile.lock", "Gemfile.lock", []byte("GEM\n  specs:\n    r\xe9ck (1.0)\n"), "Gemfile.lock:3: invalid UTF-8"},
 		{"gem-long-line", "Gemfile.lock", "Gemfile.lock", []byte("GEM\n  specs:\n    " + strings.Repeat("a", 1<<20) + " (1.0)\n"), ""},

@@ -29,7 +29,7 @@ func (poetryLockParser) Parse(ctx context.Context, f File) ([]Package, error) {
 	if data, err = pyText(f, data); err != nil {
 		return nil, err
 	}
-	tables, err := pyTOML(f, data, "package")
+	tables, err := tomlTables(f, data, "package")
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func (pylockParser) Parse(ctx context.Context, f File) ([]Package, error) {
 	if data, err = pyText(f, data); err != nil {
 		return nil, err
 	}
-	tables, err := pyTOML(f, data, "packages")
+	tables, err := tomlTables(f, data, "packages")
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (pylockParser) Parse(ctx context.Context, f File) ([]Package, error) {
 
 // pylockSource maps where a package is installed from to a Source. A VCS
 // other than git has no SourceKind of its own and is a URL.
-func pylockSource(t *pyTable) Source {
+func pylockSource(t *tomlTable) Source {
 	if v := t.table("vcs"); v != nil {
 		if !v.has("url") {
 			return Source{Kind: Path, URL: v.str("path")}

@@ -33,7 +33,7 @@ func TestPylockSource(t *testing.T) {
 		{map[string]any{"archive": map[string]any{"url": "git+https://x.example/a.tar.gz"}}, Source{Kind: URL, URL: "https://x.example/a.tar.gz"}},
 	}
 	for _, tt := range tests {
-		tb := &pyTable{path: "packages", m: tt.table, err: new(error)}
+		tb := &tomlTable{path: "packages", m: tt.table, err: new(error)}
 		if got := pylockSource(tb); got != tt.want || tb.Err() != nil {
 			t.Errorf("pylockSource(%v) = %+v, %v; want %+v", tt.table, got, tb.Err(), tt.want)
 		}

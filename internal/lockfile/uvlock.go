@@ -29,7 +29,7 @@ func (uvLockParser) Parse(ctx context.Context, f File) ([]Package, error) {
 	if data, err = pyText(f, data); err != nil {
 		return nil, err
 	}
-	tables, err := pyTOML(f, data, "package")
+	tables, err := tomlTables(f, data, "package")
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (uvLockParser) Parse(ctx context.Context, f File) ([]Package, error) {
 }
 
 // uvSourceOf maps a package's source table to a Source.
-func uvSourceOf(s *pyTable) Source {
+func uvSourceOf(s *tomlTable) Source {
 	switch {
 	case s.has("git"):
 		return Source{Kind: Git, URL: pyRedact(s.str("git"))}
