@@ -418,3 +418,23 @@ func TestImportKilled(t *testing.T) {
 		t.Errorf("after the second import: %v records, want over 20,000", n)
 	}
 }
+
+// TestColorOutput: colour only on a terminal, never with NO_COLOR set.
+func TestColorOutput(t *testing.T) {
+	var buf bytes.Buffer
+	if colorOutput(&buf) {
+		t.Errorf("colour for a buffer")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if colorOutput(f) {
+		t.Errorf("colour for a regular file")
+	}
+	t.Setenv("NO_COLOR", "")
+	if colorOutput(os.Stdout) {
+		t.Errorf("colour with NO_COLOR set")
+	}
+}
