@@ -22,16 +22,9 @@ func (cargoLockParser) Name() string { return "Cargo.lock" }
 func (cargoLockParser) Match(p string) bool { return base(p) == "Cargo.lock" }
 
 func (cargoLockParser) Parse(ctx context.Context, f File) ([]Package, error) {
-	data, err := f.ReadFile()
-	if err != nil {
-		return nil, Errorf(f, 0, "read: %w", err)
-	}
-	if data, err = textOf(f, data); err != nil {
-		return nil, err
-	}
 	// Keys match exactly, as cargo reads them (see tomlTables): a crafted
 	// NAME or [[PACKAGE]] cannot show sapper other crates than cargo builds.
-	tables, err := tomlTables(f, data, "package")
+	tables, err := readTOML(f, "package")
 	if err != nil {
 		return nil, err
 	}

@@ -1,14 +1,12 @@
 package lockfile
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
 	"strconv"
-	"unicode/utf8"
 )
 
 // otherParsers returns the parsers of this family (Go, Rust, Ruby, PHP,
@@ -25,41 +23,6 @@ func otherParsers() []Parser {
 		gradleLockParser{},
 		pubspecLockParser{},
 	}
-}
-
-// utf8BOM is the byte order mark some Windows tools put before UTF-8 text.
-var utf8BOM = []byte("\xef\xbb\xbf")
-
-// textOf checks that data is UTF-8 text and returns it without a leading
-// byte order mark. The error names the line of the first invalid byte: the
-// decoders would otherwise replace it silently or fail with less detail.
-func textOf(f File, data []byte) ([]byte, error) {
-	data = bytes.TrimPrefix(data, utf8BOM)
-	if utf8.Valid(data) {
-		return data, nil
-	}
-	for i := 0; i < len(data); {
-		r, n := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && n <= 1 {
-			return nil, Errorf(f, bytes.Count(data[:i], []byte("\n"))+1, "invalid UTF-8 at byte %d", i)
-		}
-		i += n
-	}
-	return data, nil
-}
-
-// quoteShort quotes s for an error message, cut to a readable length: the
-// values quoted come from hostile files.
-func quoteShort(s string) string {
-	const limit = 80
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return strconv.Quote(s[:cut]) + "..."
-	}
-	return strconv.Quote(s)
 }
 
 // jsonError turns an error of encoding/json, decoding data from offset base

@@ -21,14 +21,7 @@ func (pdmLockParser) Name() string { return "pdm.lock" }
 func (pdmLockParser) Match(p string) bool { return base(p) == "pdm.lock" }
 
 func (pdmLockParser) Parse(ctx context.Context, f File) ([]Package, error) {
-	data, err := f.ReadFile()
-	if err != nil {
-		return nil, Errorf(f, 0, "%w", err)
-	}
-	if data, err = pyText(f, data); err != nil {
-		return nil, err
-	}
-	tables, err := tomlTables(f, data, "package")
+	tables, err := readTOML(f, "package")
 	if err != nil {
 		return nil, err
 	}

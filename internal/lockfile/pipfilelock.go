@@ -54,7 +54,7 @@ func (pipfileLockParser) Parse(ctx context.Context, f File) ([]Package, error) {
 	if err != nil {
 		return nil, Errorf(f, 0, "%w", err)
 	}
-	if data, err = pyText(f, data); err != nil {
+	if data, err = textOf(f, data); err != nil {
 		return nil, err
 	}
 	lines := NewLines(data)
@@ -144,7 +144,7 @@ func (pipfileLockParser) Parse(ctx context.Context, f File) ([]Package, error) {
 		default:
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {
-				return nil, fail(pyQuote(section), at, err)
+				return nil, fail(quoteShort(section), at, err)
 			}
 		}
 	}

@@ -22,14 +22,7 @@ func (poetryLockParser) Name() string { return "poetry.lock" }
 func (poetryLockParser) Match(p string) bool { return base(p) == "poetry.lock" }
 
 func (poetryLockParser) Parse(ctx context.Context, f File) ([]Package, error) {
-	data, err := f.ReadFile()
-	if err != nil {
-		return nil, Errorf(f, 0, "%w", err)
-	}
-	if data, err = pyText(f, data); err != nil {
-		return nil, err
-	}
-	tables, err := tomlTables(f, data, "package")
+	tables, err := readTOML(f, "package")
 	if err != nil {
 		return nil, err
 	}

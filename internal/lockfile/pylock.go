@@ -26,14 +26,7 @@ func (pylockParser) Match(p string) bool {
 }
 
 func (pylockParser) Parse(ctx context.Context, f File) ([]Package, error) {
-	data, err := f.ReadFile()
-	if err != nil {
-		return nil, Errorf(f, 0, "%w", err)
-	}
-	if data, err = pyText(f, data); err != nil {
-		return nil, err
-	}
-	tables, err := tomlTables(f, data, "packages")
+	tables, err := readTOML(f, "packages")
 	if err != nil {
 		return nil, err
 	}

@@ -1,46 +1,12 @@
 package lockfile
 
 import (
-	"bytes"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
-// This file holds what the Python parsers share: text checks, index and
-// URL classification and file-name parsing. TOML decoding with lines is in
-// toml.go.
-
-// pyText checks that data is UTF-8 and returns it without a leading byte
-// order mark. The error names the line of the first invalid byte.
-func pyText(f File, data []byte) ([]byte, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if utf8.Valid(data) {
-		return data, nil
-	}
-	for i := 0; i < len(data); {
-		r, n := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && n <= 1 {
-			return nil, Errorf(f, bytes.Count(data[:i], []byte("\n"))+1, "invalid UTF-8 at byte %d", i)
-		}
-		i += n
-	}
-	return data, nil
-}
-
-// pyQuote quotes s for an error message, cut to a readable length: the
-// values quoted come from hostile files.
-func pyQuote(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return strconv.Quote(s)
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + "..."
-}
+// This file holds what the Python parsers share: index and URL
+// classification and file-name parsing. Text checks are in read.go, TOML
+// decoding with lines in toml.go.
 
 // pyPublicHosts are the hosts of the public Python Package Index. Test PyPI
 // (test.pypi.org) is another registry and is not among them.

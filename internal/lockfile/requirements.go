@@ -116,7 +116,7 @@ func (r *requirementsReader) file(f File, data []byte, depth int) error {
 		r.state[key] = requirementsRead
 		r.chain = r.chain[:len(r.chain)-1]
 	}()
-	data, err := pyText(f, data)
+	data, err := textOf(f, data)
 	if err != nil {
 		return err
 	}
@@ -197,28 +197,28 @@ func (r *requirementsReader) include(f File, line int, o requirementsOption, dep
 	}
 	t := strings.ReplaceAll(target, `\`, "/")
 	if path.IsAbs(t) || len(t) >= 2 && t[1] == ':' {
-		return Errorf(f, line, "%s %s: an absolute path; only files inside the project are read", o.name, pyQuote(target))
+		return Errorf(f, line, "%s %s: an absolute path; only files inside the project are read", o.name, quoteShort(target))
 	}
 	p := path.Join(path.Dir(path.Clean(f.Path)), t)
 	if !fs.ValidPath(p) || p == "." {
-		return Errorf(f, line, "%s %s: outside the project directory", o.name, pyQuote(target))
+		return Errorf(f, line, "%s %s: outside the project directory", o.name, quoteShort(target))
 	}
 	if depth+1 > limits.MaxNesting {
-		return Errorf(f, line, "%s %s: files included more than %d deep", o.name, pyQuote(target), limits.MaxNesting)
+		return Errorf(f, line, "%s %s: files included more than %d deep", o.name, quoteShort(target), limits.MaxNesting)
 	}
 	child := File{FS: f.FS, Path: p, Display: requirementsDisplay(f, p, t)}
 	switch r.state[p] {
 	case requirementsReading:
-		return Errorf(f, line, "%s %s: include cycle %s -> %s", o.name, pyQuote(target), strings.Join(r.chain, " -> "), child.Display)
+		return Errorf(f, line, "%s %s: include cycle %s -> %s", o.name, quoteShort(target), strings.Join(r.chain, " -> "), child.Display)
 	case requirementsRead:
 		return nil // its packages are already listed
 	}
 	data, err := child.ReadFile()
 	if err != nil {
-		return Errorf(f, line, "%s %s: %w", o.name, pyQuote(target), err)
+		return Errorf(f, line, "%s %s: %w", o.name, quoteShort(target), err)
 	}
 	if r.read += int64(len(data)); r.read > maxFileBytes {
-		return Errorf(f, line, "%s %s: %w: the included files total over %d bytes", o.name, pyQuote(target), ErrTooLarge, maxFileBytes)
+		return Errorf(f, line, "%s %s: %w: the included files total over %d bytes", o.name, quoteShort(target), ErrTooLarge, maxFileBytes)
 	}
 	return r.file(child, data, depth+1)
 }
@@ -445,7 +445,7 @@ func requirementsWords(s string) ([]string, error) {
 		}
 	}
 	if quote != 0 {
-		return nil, fmt.Errorf("no closing quotation in options %s", pyQuote(s))
+		return nil, fmt.Errorf("no closing quotation in options %s", quoteShort(s))
 	}
 	if in {
 		out = append(out, b.String())
@@ -475,7 +475,7 @@ func requirementsPackage(s string) (Package, error) {
 	if nameErr == nil && strings.HasPrefix(rest, "@") {
 		u := strings.TrimSpace(rest[1:])
 		if u == "" {
-			return p, fmt.Errorf("invalid requirement %s: no URL after @", pyQuote(s))
+			return p, fmt.Errorf("invalid requirement %s: no URL after @", quoteShort(s))
 		}
 		var guess, version string
 		p.Source, guess, version = pyLocation(u)
@@ -494,7 +494,7 @@ func requirementsPackage(s string) (Package, error) {
 	}
 	version, err := requirementsPin(rest)
 	if err != nil {
-		return p, fmt.Errorf("invalid requirement %s: %v", pyQuote(s), err)
+		return p, fmt.Errorf("invalid requirement %s: %v", quoteShort(s), err)
 	}
 	p.Name, p.Version, p.Source = name, version, Source{Kind: Registry}
 	return p, nil
@@ -521,17 +521,17 @@ func requirementsName(s string) (name, rest string, err error) {
 	}
 	name = s[:i]
 	if !pyValidName(name) {
-		return "", "", fmt.Errorf("invalid requirement %s: no valid package name", pyQuote(s))
+		return "", "", fmt.Errorf("invalid requirement %s: no valid package name", quoteShort(s))
 	}
 	rest = strings.TrimSpace(s[i:])
 	if strings.HasPrefix(rest, "[") {
 		end := strings.IndexByte(rest, ']')
 		if end < 0 {
-			return "", "", fmt.Errorf("invalid requirement %s: extras not closed with ]", pyQuote(s))
+			return "", "", fmt.Errorf("invalid requirement %s: extras not closed with ]", quoteShort(s))
 		}
 		for _, e := range strings.Split(rest[1:end], ",") {
 			if e = strings.TrimSpace(e); e != "" && !pyValidName(e) {
-				return "", "", fmt.Errorf("invalid requirement %s: invalid extra %s", pyQuote(s), pyQuote(e))
+				return "", "", fmt.Errorf("invalid requirement %s: invalid extra %s", quoteShort(s), quoteShort(e))
 			}
 		}
 		rest = strings.TrimSpace(rest[end+1:])
@@ -576,7 +576,7 @@ func requirementsPin(spec string) (string, error) {
 			}
 		}
 		if op == "" {
-			return "", fmt.Errorf("%s is not a version specifier", pyQuote(clause))
+			return "", fmt.Errorf("%s is not a version specifier", quoteShort(clause))
 		}
 		v := strings.TrimSpace(clause[len(op):])
 		if v == "" {
@@ -588,10 +588,10 @@ func requirementsPin(spec string) (string, error) {
 		}
 		if op == "===" {
 			if strings.ContainsAny(v, " \t") {
-				return "", fmt.Errorf("invalid version %s", pyQuote(v))
+				return "", fmt.Errorf("invalid version %s", quoteShort(v))
 			}
 		} else if !requirementsVersionChars(v) {
-			return "", fmt.Errorf("invalid version %s", pyQuote(v))
+			return "", fmt.Errorf("invalid version %s", quoteShort(v))
 		}
 		if op == "===" || op == "==" && !strings.HasSuffix(v, ".*") {
 			pin = v

@@ -10,6 +10,19 @@ import (
 	"github.com/sapperhq/sapper/internal/limits"
 )
 
+// readTOML reads f, checks that it is UTF-8 text, and returns the tables
+// of its top-level array of tables named key (see tomlTables).
+func readTOML(f File, key string) ([]*tomlTable, error) {
+	data, err := f.ReadFile()
+	if err != nil {
+		return nil, Errorf(f, 0, "read: %w", err)
+	}
+	if data, err = textOf(f, data); err != nil {
+		return nil, err
+	}
+	return tomlTables(f, data, key)
+}
+
 // tomlTables decodes the TOML document data and returns the tables of its
 // top-level array of tables named key ([[package]]), in order, each with
 // its line.
@@ -121,7 +134,7 @@ func tomlTables(f File, data []byte, key string) ([]*tomlTable, error) {
 		if errors.As(err, &de) {
 			line, _ := de.Position()
 			if k := de.Key(); len(k) > 0 {
-				return nil, Errorf(f, line, "invalid TOML at key %s: %v", pyQuote(strings.Join(k, ".")), tomlMessage(err))
+				return nil, Errorf(f, line, "invalid TOML at key %s: %v", quoteShort(strings.Join(k, ".")), tomlMessage(err))
 			}
 			return nil, Errorf(f, line, "invalid TOML: %v", tomlMessage(err))
 		}
