@@ -110,4 +110,10 @@ type Finding struct {
 	// Fixed is the lowest version that fixes a vulnerability, when known.
 	Fixed    string    `json:"fixed,omitempty"`
 	Location *Location `json:"location,omitempty"`
+	// Rule and Category name the analysis rule behind a finding of
+	// "sapper analyze", and Snippet shows the evidence (control characters
+	// escaped), so that a person can check it.
+	Rule     string `json:"rule,omitempty"`
+	Category string `json:"category,omitempty"`
+	Snippet  string `json:"snippet,omitempty"`
 }

@@ -56,6 +56,21 @@ const (
 	// MaxScanFiles is the most dependency files one scan reads.
 	MaxScanFiles = 100_000
 
+	// MaxPackageBytes is the most uncompressed bytes read from one package
+	// archive under analysis, all files and nested archives together.
+	MaxPackageBytes = 512 << 20
+
+	// MaxPackageEntries is the most entries read from one package archive.
+	MaxPackageEntries = 100_000
+
+	// MaxPackageFileBytes is the largest single file of a package that is
+	// analysed; a larger one becomes a finding and is not read.
+	MaxPackageFileBytes = 64 << 20
+
+	// MaxArchiveNesting is how deep archives inside archives are opened
+	// (a gem's data.tar.gz is one level).
+	MaxArchiveNesting = 3
+
 	// RequestTimeout bounds the time the server spends on one request.
 	RequestTimeout = 30 * time.Second
 )
