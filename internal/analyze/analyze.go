@@ -29,7 +29,7 @@ const (
 	Shell      Kind = "shell"
 	PowerShell Kind = "powershell"
 	Batch      Kind = "batch"    // .bat .cmd
-	Manifest   Kind = "manifest" // package.json, setup.py/setup.cfg/pyproject.toml, Cargo.toml, gemspec metadata, go.mod
+	Manifest   Kind = "manifest" // manifests that are not code: package.json, setup.cfg, pyproject.toml, Cargo.toml, go.mod, gem metadata.yaml, METADATA, PKG-INFO (setup.py is Python, *.gemspec Ruby)
 	Binary     Kind = "binary"   // ELF, PE, Mach-O, and other non-text content
 	Text       Kind = "text"     // anything else that is text
 )
@@ -37,10 +37,13 @@ const (
 // File is one file of a package, read into memory under the limits.
 type File struct {
 	// Path is the slash-separated path inside the package, as the archive
-	// names it (after the single top directory npm and sdists use, if any).
+	// names it, after the top directory npm, sdists and crates use and the
+	// module@version/ prefix of Go module zips; files of an archive inside
+	// the archive are named "outer.tgz!/inner/path".
 	Path string
 	Kind Kind
-	// Data is the content; nil for a file over limits.MaxPackageFileBytes.
+	// Data is the content. A file over limits.MaxPackageFileBytes is not
+	// read at all: it is a finding of the target instead.
 	Data []byte
 	// Size is the declared size.
 	Size int64
