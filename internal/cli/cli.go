@@ -74,6 +74,8 @@ Usage:
   sapper scan    [--db PATH] [--format table|json|sarif|markdown] [--config FILE]
                  [--fail-on LEVEL] [--recursive] PATH...   scan lockfiles, manifests, SBOMs
   sapper check   [--db PATH] [--format table|json] PKG...   check packages against the database
+  sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] TARGET...
+                 statically analyse package archives, directories, or npm:name@version
   sapper serve   [--db PATH] [--addr 127.0.0.1:8080]        serve the OSV-compatible API
   sapper db import [--db PATH] [--strict] SOURCE...          import OSV records (directory, .zip, .json)
   sapper db sync   [--db PATH] [--source URL]...             download records over HTTP
@@ -140,6 +142,8 @@ func run(ctx context.Context, args []string, e *env) error {
 		return runCheck(ctx, rest, e)
 	case "scan":
 		return runScan(ctx, rest, e)
+	case "analyze":
+		return runAnalyze(ctx, rest, e)
 	case "serve":
 		return runServe(ctx, rest, e)
 	case "db":
