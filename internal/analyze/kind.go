@@ -32,6 +32,9 @@ func kindOf(p string, data []byte) Kind {
 	if k, ok := nameKinds[base]; ok {
 		return k
 	}
+	if isTypeDeclaration(base) {
+		return Text // TypeScript declarations: types and comments, nothing runs
+	}
 	if k, ok := extKinds[strings.ToLower(path.Ext(base))]; ok {
 		return k
 	}
@@ -114,4 +117,12 @@ func shebangKind(head []byte) (Kind, bool) {
 		return "", false
 	}
 	return "", false
+}
+
+// isTypeDeclaration reports whether a file name is a TypeScript declaration
+// file (.d.ts, .d.mts, .d.cts), which holds types and documentation and is
+// never executed.
+func isTypeDeclaration(base string) bool {
+	b := strings.ToLower(base)
+	return strings.HasSuffix(b, ".d.ts") || strings.HasSuffix(b, ".d.mts") || strings.HasSuffix(b, ".d.cts")
 }
