@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/sapperhq/sapper/internal/finding"
 )
@@ -48,24 +50,47 @@ func Run(ctx context.Context, t *Target, rules []Rule) Result {
 		fillFinding(&f, pkg, "")
 		res.Findings = append(res.Findings, f)
 	}
-	for _, f := range t.Files {
+	// Files are checked on GOMAXPROCS workers; each file's results land in
+	// its own slot, so the output does not depend on scheduling.
+	type fileResult struct {
+		findings []finding.Finding
+		errs     []string
+	}
+	out := make([]fileResult, len(t.Files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(1, len(t.Files))) {
+		wg.Go(func() {
+			for i := range next {
+				f := t.Files[i]
+				for _, r := range rules {
+					fs, err := check(ctx, r, f)
+					if err != nil {
+						out[i].errs = append(out[i].errs, err.Error())
+					}
+					for _, fd := range fs {
+						fillFinding(&fd, pkg, f.Path)
+						if fd.Kind == "" {
+							fd.Kind = SuspiciousCode
+						}
+						out[i].findings = append(out[i].findings, fd)
+					}
+				}
+			}
+		})
+	}
+	for i, f := range t.Files {
 		if err := ctx.Err(); err != nil {
 			res.Errors = append(res.Errors, fmt.Sprintf("analysis stopped before %s: %v", f.Path, err))
 			break
 		}
-		for _, r := range rules {
-			fs, err := check(ctx, r, f)
-			if err != nil {
-				res.Errors = append(res.Errors, err.Error())
-			}
-			for _, fd := range fs {
-				fillFinding(&fd, pkg, f.Path)
-				if fd.Kind == "" {
-					fd.Kind = SuspiciousCode
-				}
-				res.Findings = append(res.Findings, fd)
-			}
-		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, r := range out {
+		res.Findings = append(res.Findings, r.findings...)
+		res.Errors = append(res.Errors, r.errs...)
 	}
 	SortFindings(res.Findings)
 	res.Score, res.Verdict = Score(res.Findings)

@@ -24,9 +24,18 @@ func newHighEntropy() *highEntropy { return &highEntropy{minLen: 512, minBits: 5
 
 func (*highEntropy) Name() string { return "high-entropy-string" }
 
-func isB64Byte(b byte) bool {
-	return isIdentByte(b) && b != '$' || b == '+' || b == '/' || b == '-' || b == '='
-}
+func isB64Byte(b byte) bool { return b64Bytes[b] }
+
+// b64Bytes and identBytes are lookup tables: these tests run on every byte
+// of every code file.
+var b64Bytes, identBytes = func() (b64, ident [256]bool) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		ident[c] = b == '_' || b == '$' || ('0' <= b && b <= '9') || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z')
+		b64[c] = ident[c] && b != '$' || b == '+' || b == '/' || b == '-' || b == '='
+	}
+	return b64, ident
+}()
 
 // entropy is the Shannon entropy of s in bits per byte.
 func entropy(s []byte) float64 {

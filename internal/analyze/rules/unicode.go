@@ -38,9 +38,7 @@ func isHangulFiller(r rune) bool {
 	return r == 0x115f || r == 0x1160 || r == 0x3164 || r == 0xffa0
 }
 
-func isIdentByte(b byte) bool {
-	return b == '_' || b == '$' || ('0' <= b && b <= '9') || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z')
-}
+func isIdentByte(b byte) bool { return identBytes[b] }
 
 func (u *invisibleUnicode) Check(ctx context.Context, f analyze.File) ([]finding.Finding, error) {
 	if !codeKinds[f.Kind] && f.Kind != analyze.Manifest {
