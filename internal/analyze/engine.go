@@ -36,6 +36,9 @@ type Result struct {
 	// Errors are rules that failed or panicked, and a cancelled run; a
 	// result with errors is incomplete.
 	Errors []string
+	// Allowed counts findings a reviewed allowlist accepted (the caller
+	// applies it; see policy.Config.Allowed).
+	Allowed int
 }
 
 // Run runs every rule over every file of t, and scores what they find.

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +19,7 @@ import (
 	"github.com/sapperhq/sapper/internal/fetch"
 	"github.com/sapperhq/sapper/internal/finding"
 	"github.com/sapperhq/sapper/internal/match"
+	"github.com/sapperhq/sapper/internal/policy"
 	"github.com/sapperhq/sapper/internal/report"
 	"github.com/sapperhq/sapper/internal/store"
 )
@@ -27,6 +30,7 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 	rulesDir := flags.String("rules", "", "`DIR` of extra rules in sapper's rule format (see internal/analyze/rules/README.md)")
 	failOn := flags.String("fail-on", "malicious", "exit 1 when a verdict reaches `LEVEL`: suspicious, malicious, or none")
 	dbFlag := dbFlag(flags)
+	configPath := flags.String("config", "", "policy `file` with [[allow]] entries (default: sapper.toml found upward from the first local TARGET, else the current directory)")
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), "Usage: sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] TARGET...\n\nTARGET is a package archive (.tgz, .whl, .tar.gz, .zip, .crate, .gem) or a directory.\n\n")
 		flags.PrintDefaults()
@@ -44,6 +48,14 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 	}
 	if len(targets) == 0 {
 		return usageErrorf("analyze: no target given (an archive such as left-pad-1.3.0.tgz, or a directory)")
+	}
+	first := "."
+	if _, err := fetch.ParseSpec(targets[0]); errors.Is(err, fetch.ErrNotRemote) {
+		first = targets[0]
+	}
+	cfg, err := loadPolicy(*configPath, first)
+	if err != nil {
+		return err
 	}
 	rs, err := rules.Default()
 	if err != nil {
@@ -78,6 +90,7 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 			continue
 		}
 		res := analyze.Run(ctx, tg, rs)
+		applyAllows(&res, tg, cfg)
 		if db != nil {
 			citeDatabase(ctx, db, &res)
 		}
@@ -119,6 +132,39 @@ func verdictRank(v analyze.Verdict) int {
 	return 0
 }
 
+// applyAllows drops the findings that the policy's [[allow]] entries
+// accept (rule, path glob and the file's exact content) and scores again.
+func applyAllows(res *analyze.Result, tg *analyze.Target, cfg *policy.Config) {
+	if cfg == nil || len(cfg.Allows) == 0 {
+		return
+	}
+	eco, err := ecosystem.Parse(res.Package.Ecosystem)
+	if err != nil {
+		return
+	}
+	sums := map[string]string{}
+	for _, f := range tg.Files {
+		if f.Data != nil {
+			h := sha256.Sum256(f.Data)
+			sums[f.Path] = hex.EncodeToString(h[:])
+		}
+	}
+	kept := res.Findings[:0]
+	for _, f := range res.Findings {
+		if f.Location != nil && f.Rule != "" {
+			if sum, ok := sums[f.Location.Path]; ok {
+				if _, ok := cfg.Allowed(eco, res.Package.Name, res.Package.Version, f.Location.Path, f.Rule, sum); ok {
+					res.Allowed++
+					continue
+				}
+			}
+		}
+		kept = append(kept, f)
+	}
+	res.Findings = kept
+	res.Score, res.Verdict = analyze.Score(res.Findings)
+}
+
 // citeDatabase makes a target whose version the database reports as
 // malicious malicious, whatever the rules found, and cites the records.
 func citeDatabase(ctx context.Context, db *store.Store, res *analyze.Result) {
@@ -157,6 +203,8 @@ type analysisResult struct {
 	Score    float64           `json:"score"`
 	Findings []analysisFinding `json:"findings"`
 	Errors   []string          `json:"errors"`
+	// Allowed counts findings accepted by the policy's [[allow]] entries.
+	Allowed int `json:"allowed,omitempty"`
 }
 
 type analysisFinding struct {
@@ -175,7 +223,7 @@ func writeAnalysis(w io.Writer, format string, results []analyze.Result, e *env)
 		out := analysisJSON{SchemaVersion: report.SchemaVersion, Results: []analysisResult{}}
 		for _, r := range results {
 			ar := analysisResult{Target: r.Target, Package: r.Package, Verdict: r.Verdict, Score: r.Score,
-				Findings: []analysisFinding{}, Errors: r.Errors}
+				Findings: []analysisFinding{}, Errors: r.Errors, Allowed: r.Allowed}
 			if ar.Errors == nil {
 				ar.Errors = []string{}
 			}
@@ -218,7 +266,11 @@ func writeAnalysis(w io.Writer, format string, results []analyze.Result, e *env)
 			fmt.Fprintf(tw, "%s: could not be read: %s\n", name, strings.Join(r.Errors, "; "))
 			continue
 		}
-		fmt.Fprintf(tw, "%s: %s (score %.1f/10, %d findings)\n", name, r.Verdict, r.Score, len(r.Findings))
+		allowed := ""
+		if r.Allowed > 0 {
+			allowed = fmt.Sprintf(", %d allowed by policy", r.Allowed)
+		}
+		fmt.Fprintf(tw, "%s: %s (score %.1f/10, %d findings%s)\n", name, r.Verdict, r.Score, len(r.Findings), allowed)
 		for _, f := range r.Findings {
 			loc := ""
 			if f.Location != nil {

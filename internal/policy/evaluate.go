@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	pathpkg "path"
 	"slices"
 	"strings"
 	"time"
@@ -217,4 +218,26 @@ func (c *Config) IsPrivate(eco ecosystem.Ecosystem, name, registry string) bool 
 		}
 	}
 	return false
+}
+
+// Allowed returns the allow entry that accepts a finding of rule on the file
+// at path, whose content hashes to sha256 (hex), in package (eco, name,
+// version); ok is false when none does.
+func (c *Config) Allowed(eco ecosystem.Ecosystem, name, version, path, rule, sha256 string) (Allow, bool) {
+	if c == nil {
+		return Allow{}, false
+	}
+	for _, a := range c.Allows {
+		if a.Ecosystem != eco || ecosystem.Normalize(eco, a.Name) != ecosystem.Normalize(eco, name) {
+			continue
+		}
+		if a.Version != "" && a.Version != version {
+			continue
+		}
+		if ok, _ := pathpkg.Match(a.Path, path); !ok || a.Rule != rule || a.SHA256 != strings.ToLower(sha256) {
+			continue
+		}
+		return a, true
+	}
+	return Allow{}, false
 }

@@ -13,6 +13,13 @@
 //	reason = "not reachable: we never call merge()"
 //	expires = 2027-01-31         # optional; after it the finding is reported again
 //
+//	[[allow]]                    # sapper analyze: a reviewed finding, pinned to the file's content
+//	package = "npm:esbuild"
+//	path = "install.js"          # a glob (path.Match)
+//	rule = "js-child-process"
+//	sha256 = "..."               # of the file: a changed file is analysed afresh
+//	reason = "runs its own platform binary, reviewed 2026-11-24"
+//
 //	[private]
 //	scopes = ["@acme"]                     # npm scopes
 //	prefixes = ["acme-", "pypi:acme_"]     # name prefixes, optionally per ecosystem
@@ -24,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	pathpkg "path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -43,7 +51,23 @@ type Config struct {
 	Path    string
 	FailOn  Level
 	Ignores []Ignore
+	Allows  []Allow
 	Private Private
+}
+
+// Allow accepts, for "sapper analyze", a finding a person has reviewed: one
+// rule on files matching a path glob of one package, pinned to the file's
+// SHA-256. A path alone is not enough: attackers put payloads where
+// excluded folders are, so a changed file is analysed afresh.
+type Allow struct {
+	Ecosystem ecosystem.Ecosystem
+	Name      string
+	Version   string // "" for every version
+	Path      string // path.Match glob
+	Rule      string
+	SHA256    string // lower-case hex
+	Reason    string
+	Line      int
 }
 
 // Ignore silences findings of one record or one package.
@@ -92,6 +116,13 @@ type file struct {
 		Reason  string `toml:"reason"`
 		Expires any    `toml:"expires"`
 	} `toml:"ignore"`
+	Allow []struct {
+		Package string `toml:"package"`
+		Path    string `toml:"path"`
+		Rule    string `toml:"rule"`
+		SHA256  string `toml:"sha256"`
+		Reason  string `toml:"reason"`
+	} `toml:"allow"`
 	Private struct {
 		Scopes     []string `toml:"scopes"`
 		Prefixes   []string `toml:"prefixes"`
@@ -171,6 +202,28 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 		cfg.Ignores = append(cfg.Ignores, out)
 	}
+	for i, al := range f.Allow {
+		line := lineOf(data, "[[allow]]", i)
+		bad := func(format string, args ...any) error {
+			return &Error{Path: path, Line: line, Msg: "allow: " + fmt.Sprintf(format, args...)}
+		}
+		out := Allow{Path: al.Path, Rule: al.Rule, SHA256: strings.ToLower(al.SHA256), Reason: strings.TrimSpace(al.Reason), Line: line}
+		switch {
+		case al.Package == "" || al.Path == "" || al.Rule == "":
+			return nil, bad(`needs "package", "path" and "rule"`)
+		case len(out.SHA256) != 64 || strings.Trim(out.SHA256, "0123456789abcdef") != "":
+			return nil, bad(`needs "sha256", the file's SHA-256 in hex: a path alone is not enough, since payloads hide where paths are excluded`)
+		case out.Reason == "":
+			return nil, bad(`needs a "reason": say who reviewed what, for the next reader`)
+		}
+		if _, err := pathpkg.Match(al.Path, ""); err != nil {
+			return nil, bad("path %q: %v", al.Path, err)
+		}
+		if out.Ecosystem, out.Name, out.Version, err = parsePackage(al.Package); err != nil {
+			return nil, bad("package %q: %v", al.Package, err)
+		}
+		cfg.Allows = append(cfg.Allows, out)
+	}
 	cfg.Private = Private(f.Private)
 	for _, s := range cfg.Private.Scopes {
 		if !strings.HasPrefix(s, "@") || strings.Contains(s, "/") {
@@ -191,7 +244,7 @@ func tomlError(path string, err error) error {
 	if errors.As(err, &strict) && len(strict.Errors) > 0 {
 		e := strict.Errors[0]
 		row, _ := e.Position()
-		return &Error{Path: path, Line: row, Msg: fmt.Sprintf("unknown key %q (known: fail-on, [[ignore]] id/package/reason/expires, [private] scopes/prefixes/registries)", strings.Join(e.Key(), "."))}
+		return &Error{Path: path, Line: row, Msg: fmt.Sprintf("unknown key %q (known: fail-on, [[ignore]] id/package/reason/expires, [[allow]] package/path/rule/sha256/reason, [private] scopes/prefixes/registries)", strings.Join(e.Key(), "."))}
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {

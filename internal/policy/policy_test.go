@@ -227,3 +227,44 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestAllow(t *testing.T) {
+	const sum = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	cfg, err := Parse("sapper.toml", []byte(`
+[[allow]]
+package = "npm:esbuild"
+path = "lib/*.js"
+rule = "js-child-process"
+sha256 = "`+strings.ToUpper(sum)+`"
+reason = "runs its own platform binary; reviewed"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, pkg, path, rule, sha string
+		want                       bool
+	}{
+		{"match", "esbuild", "lib/main.js", "js-child-process", sum, true},
+		{"other-content", "esbuild", "lib/main.js", "js-child-process", strings.Repeat("0", 64), false},
+		{"other-rule", "esbuild", "lib/main.js", "js-network", sum, false},
+		{"other-path", "esbuild", "install.js", "js-child-process", sum, false},
+		{"other-package", "esbuild-wasm", "lib/main.js", "js-child-process", sum, false},
+	}
+	for _, tt := range tests {
+		if _, got := cfg.Allowed(ecosystem.NPM, tt.pkg, "0.25.0", tt.path, tt.rule, tt.sha); got != tt.want {
+			t.Errorf("%s: Allowed = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	for name, data := range map[string]string{
+		"no-sha":    "[[allow]]\npackage = \"npm:a\"\npath = \"x.js\"\nrule = \"r\"\nreason = \"r\"\n",
+		"bad-sha":   "[[allow]]\npackage = \"npm:a\"\npath = \"x.js\"\nrule = \"r\"\nsha256 = \"xyz\"\nreason = \"r\"\n",
+		"no-reason": "[[allow]]\npackage = \"npm:a\"\npath = \"x.js\"\nrule = \"r\"\nsha256 = \"" + sum + "\"\n",
+		"no-path":   "[[allow]]\npackage = \"npm:a\"\nrule = \"r\"\nsha256 = \"" + sum + "\"\nreason = \"r\"\n",
+		"bad-glob":  "[[allow]]\npackage = \"npm:a\"\npath = \"[\"\nrule = \"r\"\nsha256 = \"" + sum + "\"\nreason = \"r\"\n",
+	} {
+		if _, err := Parse("sapper.toml", []byte(data)); err == nil || !strings.Contains(err.Error(), "sapper.toml:1: allow:") {
+			t.Errorf("%s: err = %v, want an allow error at line 1", name, err)
+		}
+	}
+}
