@@ -31,6 +31,7 @@ const (
 	CatObfuscatedExec   = "obfuscated-execution"
 	CatHiddenCode       = "hidden-code"
 	CatClipboardHijack  = "clipboard-hijack"
+	CatSpyware          = "spyware" // keyloggers, screen capture
 	CatArchiveTampering = "archive"
 )
 
@@ -44,6 +45,7 @@ var threatCategories = map[string]bool{
 	CatObfuscatedExec:  true,
 	CatHiddenCode:      true,
 	CatClipboardHijack: true,
+	CatSpyware:         true,
 }
 
 // IsThreat reports whether a finding of category at severity is a threat
