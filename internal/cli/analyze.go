@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/sapperhq/sapper/internal/analyze"
@@ -77,24 +79,47 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 		}
 	}
 
-	var results []analyze.Result
+	// Targets are opened and analysed on GOMAXPROCS workers (fetching,
+	// decompressing and matching overlap); results keep the order given.
+	results := make([]analyze.Result, len(targets))
+	failed := make([]bool, len(targets))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(targets)) {
+		wg.Go(func() {
+			for i := range next {
+				t := targets[i]
+				tg, err := openTarget(ctx, t)
+				if err != nil {
+					failed[i] = true
+					results[i] = analyze.Result{Target: t, Errors: []string{err.Error()}}
+					continue
+				}
+				res := analyze.Run(ctx, tg, rs)
+				applyAllows(&res, tg, cfg)
+				if db != nil {
+					citeDatabase(ctx, db, &res)
+				}
+				results[i] = res
+			}
+		})
+	}
+	for i := range targets {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return failure(err)
+	}
 	unreadable := 0
-	for _, t := range targets {
-		if err := ctx.Err(); err != nil {
-			return failure(err)
-		}
-		tg, err := openTarget(ctx, t)
-		if err != nil {
+	for _, f := range failed {
+		if f {
 			unreadable++
-			results = append(results, analyze.Result{Target: t, Errors: []string{err.Error()}})
-			continue
 		}
-		res := analyze.Run(ctx, tg, rs)
-		applyAllows(&res, tg, cfg)
-		if db != nil {
-			citeDatabase(ctx, db, &res)
-		}
-		results = append(results, res)
 	}
 
 	if err := writeAnalysis(e.stdout, *format, results, e); err != nil {
