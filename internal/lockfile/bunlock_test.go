@@ -2,10 +2,7 @@ package lockfile
 
 import (
 	"context"
-	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func TestBunLock(t *testing.T) {
@@ -16,11 +13,7 @@ func TestBunLock(t *testing.T) {
 
 // TestBunLockInline covers malformed input, one small file each.
 func TestBunLockInline(t *testing.T) {
-	tests := []struct {
-		name string
-		data string
-		want string // the packages as a want file, or "! error"
-	}{
+	npmRunInline(t, bunLockParser{}, "bun.lock", []npmInline{
 		{"minimal", `{"packages": {"a": ["a@1.0.0"]}}`, "bun.lock:1 a@1.0.0 registry\n"},
 		{"trailing-commas", "{\"packages\": {\"a\": [\"a@1.0.0\", \"\",],},}", "bun.lock:1 a@1.0.0 registry\n"},
 		{"comma-then-comment", "{\"packages\": {\"a\": [\"a@1.0.0\"], // x\n}}", "bun.lock:1 a@1.0.0 registry\n"},
@@ -39,26 +32,7 @@ func TestBunLockInline(t *testing.T) {
 		{"bad-id", `{"packages": {"a": ["a"]}}`, "! bun.lock:1: packages[\"a\"]: \"a\" is not name@version"},
 		{"packages-array", `{"packages": []}`, "! bun.lock:1: \"packages\": want an object, got an array"},
 		{"bad-utf8", "{\"packages\": {\"\xff\": []}}", "! bun.lock:1: invalid UTF-8 at byte 15"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := npmMapFile("bun.lock", []byte(tt.data))
-			got, err := bunLockParser{}.Parse(context.Background(), f)
-			npmCheckResult(t, f.Display, got, err)
-			if msg, ok := strings.CutPrefix(tt.want, "! "); ok {
-				if err == nil || err.Error() != msg {
-					t.Fatalf("Parse() error = %v, want %s", err, msg)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, npmFormat(".", got)); diff != "" {
-				t.Errorf("Parse() mismatch (-want +got):\n%s", diff)
-			}
-		})
-	}
+	})
 }
 
 func TestBunClean(t *testing.T) {

@@ -186,6 +186,38 @@ func npmCheckResult(t *testing.T, display string, pkgs []Package, err error) {
 }
 
 // npmMapFile returns a File named name in a one-file FS holding data.
+// npmInline is a small file given inline and what parsing it gives: the
+// packages in want-file form, or "! " and the error message.
+type npmInline struct {
+	name string
+	data string
+	want string
+}
+
+// npmRunInline parses each case's data as a file named file with p.
+func npmRunInline(t *testing.T, p Parser, file string, tests []npmInline) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := npmMapFile(file, []byte(tt.data))
+			got, err := p.Parse(context.Background(), f)
+			npmCheckResult(t, f.Display, got, err)
+			if msg, ok := strings.CutPrefix(tt.want, "! "); ok {
+				if err == nil || err.Error() != msg {
+					t.Fatalf("Parse() error = %v, want %s", err, msg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, npmFormat(".", got)); diff != "" {
+				t.Errorf("Parse() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func npmMapFile(name string, data []byte) File {
 	return File{FS: fstest.MapFS{name: {Data: data}}, Path: name, Display: name}
 }

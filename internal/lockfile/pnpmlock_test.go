@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func TestPnpmLock(t *testing.T) {
@@ -20,11 +18,7 @@ func TestPnpmLock(t *testing.T) {
 
 // TestPnpmLockInline covers malformed input, one small file each.
 func TestPnpmLockInline(t *testing.T) {
-	tests := []struct {
-		name string
-		data string
-		want string // the packages as a want file, or "! error"
-	}{
+	npmRunInline(t, pnpmLockParser{}, "pnpm-lock.yaml", []npmInline{
 		{"empty", "", ""},
 		{"null", "~\n", ""},
 		{"no-packages", "lockfileVersion: '9.0'\n", ""},
@@ -47,26 +41,7 @@ func TestPnpmLockInline(t *testing.T) {
 		{"alias-loop", "lockfileVersion: '9.0'\npackages: &p\n  a@1.0.0: *p\n", "pnpm-lock.yaml:3 a@1.0.0 registry\n"},
 		{"bad-utf8", "lockfileVersion: '9.0'\n\xc3\x28: x\n", "! pnpm-lock.yaml:2: invalid UTF-8 at byte 23"},
 		{"too-many-docs", strings.Repeat("---\na: 1\n", pnpmMaxDocuments+1), fmt.Sprintf("! pnpm-lock.yaml:%d: more than %d YAML documents", 2*pnpmMaxDocuments+1, pnpmMaxDocuments)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := npmMapFile("pnpm-lock.yaml", []byte(tt.data))
-			got, err := pnpmLockParser{}.Parse(context.Background(), f)
-			npmCheckResult(t, f.Display, got, err)
-			if msg, ok := strings.CutPrefix(tt.want, "! "); ok {
-				if err == nil || err.Error() != msg {
-					t.Fatalf("Parse() error = %v, want %s", err, msg)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, npmFormat(".", got)); diff != "" {
-				t.Errorf("Parse() mismatch (-want +got):\n%s", diff)
-			}
-		})
-	}
+	})
 }
 
 func TestPnpmKey(t *testing.T) {

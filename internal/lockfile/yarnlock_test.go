@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func TestYarnLock(t *testing.T) {
@@ -17,11 +15,7 @@ func TestYarnLock(t *testing.T) {
 
 // TestYarnLockInline covers malformed input, one small file each.
 func TestYarnLockInline(t *testing.T) {
-	tests := []struct {
-		name string
-		data string
-		want string // the packages as a want file, or "! error"
-	}{
+	npmRunInline(t, yarnLockParser{}, "yarn.lock", []npmInline{
 		{"empty", "", ""},
 		{"comments-only", "# yarn lockfile v1\n\n", ""},
 		{"crlf", "# yarn lockfile v1\r\n\r\na@^1:\r\n  version \"1.0.0\"\r\n", "yarn.lock:3 a@1.0.0 registry\n"},
@@ -46,26 +40,7 @@ func TestYarnLockInline(t *testing.T) {
 		{"berry-virtual", "__metadata:\n  version: 6\n\"a@virtual:x\":\n  resolution: \"a@virtual:0123#npm:1.0.0\"\n", "yarn.lock:3 a@1.0.0 registry\n"},
 		{"berry-alias", "__metadata:\n  version: 6\n\"a@npm:^1\":\n  version: 1.0.0\n  resolution: \"a@npm:a@1.0.0\"\n  dev: x\n", "yarn.lock:3 a@1.0.0 registry\n"},
 		{"berry-anchor", "__metadata:\n  version: 6\n\"a@npm:^1\": &e\n  version: 1.0.0\n  resolution: \"a@npm:1.0.0\"\n\"b@npm:^1\": *e\n", "yarn.lock:3 a@1.0.0 registry\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := npmMapFile("yarn.lock", []byte(tt.data))
-			got, err := yarnLockParser{}.Parse(context.Background(), f)
-			npmCheckResult(t, f.Display, got, err)
-			if msg, ok := strings.CutPrefix(tt.want, "! "); ok {
-				if err == nil || err.Error() != msg {
-					t.Fatalf("Parse() error = %v, want %s", err, msg)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, npmFormat(".", got)); diff != "" {
-				t.Errorf("Parse() mismatch (-want +got):\n%s", diff)
-			}
-		})
-	}
+	})
 }
 
 func TestBerryLocatorDepth(t *testing.T) {
