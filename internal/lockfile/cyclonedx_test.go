@@ -2,6 +2,7 @@ package lockfile
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -25,6 +26,42 @@ func sbomPkg(file string, line int, eco ecosystem.Ecosystem, name, version strin
 	}
 }
 
+// sbomCase is one SBOM fixture of testdata/sbom and what it holds.
+type sbomCase struct {
+	name      string
+	path      string
+	want      []Package
+	wantSkips sbomSkips
+}
+
+// sbomRunCases parses each fixture with parse, which also reports the
+// entries it skipped, and checks that the Parser p returns the same.
+func sbomRunCases(t *testing.T, parse func(context.Context, File) ([]Package, sbomSkips, error), p Parser, tests []sbomCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := File{FS: os.DirFS("testdata/sbom"), Path: tt.path, Display: tt.path}
+			got, skips, err := parse(t.Context(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("packages (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantSkips, skips); diff != "" {
+				t.Errorf("skipped (-want +got):\n%s", diff)
+			}
+			viaParse, err := p.Parse(t.Context(), f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(got, viaParse); diff != "" {
+				t.Errorf("Parse differs (-%s +Parse):\n%s", tt.path, diff)
+			}
+		})
+	}
+}
+
 // sbomFrom returns p with source s.
 func sbomFrom(p Package, s Source) Package { p.Source = s; return p }
 
@@ -38,12 +75,7 @@ func TestCycloneDX(t *testing.T) {
 		nested = "nested.bom.json"
 		bom    = "bom.json"
 	)
-	tests := []struct {
-		name      string
-		path      string
-		want      []Package
-		wantSkips sbomSkips
-	}{
+	sbomRunCases(t, parseCycloneDX, cycloneDXParser{}, []sbomCase{
 		{
 			// CycloneDX 1.5 as syft writes it: one flat list, metadata.component
 			// the scanned directory, an OS and a file without package URLs.
@@ -114,29 +146,7 @@ func TestCycloneDX(t *testing.T) {
 					Source{Kind: Git, URL: "git+ssh://git@git.acme.internal/proto.git#c0ffee"}),
 			},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := File{FS: os.DirFS("testdata/sbom"), Path: tt.path, Display: tt.path}
-			got, skips, err := parseCycloneDX(t.Context(), f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("packages (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantSkips, skips); diff != "" {
-				t.Errorf("skipped (-want +got):\n%s", diff)
-			}
-			viaParse, err := cycloneDXParser{}.Parse(t.Context(), f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(got, viaParse); diff != "" {
-				t.Errorf("Parse differs (-parseCycloneDX +Parse):\n%s", diff)
-			}
-		})
-	}
+	})
 }
 
 func TestCycloneDXMatch(t *testing.T) {

@@ -1,7 +1,6 @@
 package lockfile
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -17,12 +16,7 @@ func TestSPDX(t *testing.T) {
 		syft = "syft.spdx.json"
 		app  = "app.spdx.json"
 	)
-	tests := []struct {
-		name      string
-		path      string
-		want      []Package
-		wantSkips sbomSkips
-	}{
+	sbomRunCases(t, parseSPDX, spdxParser{}, []sbomCase{
 		{
 			// SPDX 2.3 as syft writes it: the document DESCRIBES a directory
 			// package without a package URL; a binary has only a CPE.
@@ -55,29 +49,7 @@ func TestSPDX(t *testing.T) {
 				sbomPkg(app, 121, ecosystem.PyPI, "urllib3", "2.2.1"),
 			},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := File{FS: os.DirFS("testdata/sbom"), Path: tt.path, Display: tt.path}
-			got, skips, err := parseSPDX(t.Context(), f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("packages (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tt.wantSkips, skips); diff != "" {
-				t.Errorf("skipped (-want +got):\n%s", diff)
-			}
-			viaParse, err := spdxParser{}.Parse(t.Context(), f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(got, viaParse); diff != "" {
-				t.Errorf("Parse differs (-parseSPDX +Parse):\n%s", diff)
-			}
-		})
-	}
+	})
 }
 
 func TestSPDXMatch(t *testing.T) {
