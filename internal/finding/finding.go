@@ -19,6 +19,17 @@ const (
 	Malicious Kind = "malicious"
 	// Vulnerable: the package version has a known vulnerability.
 	Vulnerable Kind = "vulnerable"
+	// Typosquat: the name imitates a more popular package's (Target).
+	Typosquat Kind = "typosquat"
+	// Registry signals, read from the registry's metadata.
+	Deprecated          Kind = "deprecated"           // the registry marks the version deprecated
+	Yanked              Kind = "yanked"               // the version was yanked (PyPI, crates.io)
+	NewRelease          Kind = "new-release"          // the version is younger than the set age
+	NewPackage          Kind = "new-package"          // a brand-new package with a single version
+	MaintainerChange    Kind = "maintainer-change"    // the publisher or maintainer set changed since the previous version
+	InstallScript       Kind = "install-script"       // install scripts appear in this version but not the previous one
+	ManifestConfusion   Kind = "manifest-confusion"   // the registry's manifest disagrees with the package's own
+	DependencyConfusion Kind = "dependency-confusion" // a private name exists on the public registry
 )
 
 // Severity orders findings from informational to critical.
@@ -116,4 +127,9 @@ type Finding struct {
 	Rule     string `json:"rule,omitempty"`
 	Category string `json:"category,omitempty"`
 	Snippet  string `json:"snippet,omitempty"`
+	// Target is, for a typosquat, the popular name imitated, and
+	// Transformation how the two names are linked ("omitted character",
+	// "scope confusion", ...).
+	Target         string `json:"target,omitempty"`
+	Transformation string `json:"transformation,omitempty"`
 }
