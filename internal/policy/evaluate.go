@@ -121,11 +121,20 @@ func Evaluate(findings []finding.Finding, cfg *Config, now time.Time) Result {
 	}
 next:
 	for _, f := range findings {
+		f, why, keep := cfg.applySignal(f)
+		if !keep {
+			res.Ignored = append(res.Ignored, Ignored{Finding: f, Reason: why})
+			continue
+		}
 		for _, ig := range live {
 			if ig.Name != "" && ig.matchesPackage(f.Package) {
 				res.Ignored = append(res.Ignored, Ignored{Finding: f, Reason: ig.Reason})
 				continue next
 			}
+		}
+		if len(f.IDs) == 0 {
+			res.Findings = append(res.Findings, f)
+			continue
 		}
 		kept := f
 		kept.IDs = nil

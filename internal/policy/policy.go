@@ -24,6 +24,13 @@
 //	scopes = ["@acme"]                     # npm scopes
 //	prefixes = ["acme-", "pypi:acme_"]     # name prefixes, optionally per ecosystem
 //	registries = ["https://npm.acme.example/"]
+//
+//	[signals.typosquat]          # name checks and registry signals: block | warn (default) | off
+//	action = "block"
+//	reason = "no look-alike names in our dependencies"
+//
+//	[names]
+//	lists = { "crates.io" = "popular-crates.txt" }   # popular names of an ecosystem sapper has no list for
 package policy
 
 import (
@@ -39,6 +46,7 @@ import (
 	toml "github.com/pelletier/go-toml/v2"
 
 	"github.com/sapperhq/sapper/internal/ecosystem"
+	"github.com/sapperhq/sapper/internal/finding"
 )
 
 // FileName is the policy file sapper looks for.
@@ -53,6 +61,9 @@ type Config struct {
 	Ignores []Ignore
 	Allows  []Allow
 	Private Private
+	// Signals sets the action of name checks and registry signals, by kind.
+	Signals map[finding.Kind]Signal
+	Names   Names
 }
 
 // Allow accepts, for "sapper analyze", a finding a person has reviewed: one
@@ -128,6 +139,8 @@ type file struct {
 		Prefixes   []string `toml:"prefixes"`
 		Registries []string `toml:"registries"`
 	} `toml:"private"`
+	Signals map[string]signalFile `toml:"signals"`
+	Names   namesFile             `toml:"names"`
 }
 
 // maxConfigBytes bounds a policy file.
@@ -235,6 +248,9 @@ func Parse(path string, data []byte) (*Config, error) {
 			return nil, &Error{Path: path, Line: lineOf(data, "registries", 0), Msg: fmt.Sprintf("private.registries: %q is not an http(s) URL", r)}
 		}
 	}
+	if err := parseSignals(cfg, data, f.Signals, f.Names); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -244,7 +260,7 @@ func tomlError(path string, err error) error {
 	if errors.As(err, &strict) && len(strict.Errors) > 0 {
 		e := strict.Errors[0]
 		row, _ := e.Position()
-		return &Error{Path: path, Line: row, Msg: fmt.Sprintf("unknown key %q (known: fail-on, [[ignore]] id/package/reason/expires, [[allow]] package/path/rule/sha256/reason, [private] scopes/prefixes/registries)", strings.Join(e.Key(), "."))}
+		return &Error{Path: path, Line: row, Msg: fmt.Sprintf("unknown key %q (known: fail-on, [[ignore]] id/package/reason/expires, [[allow]] package/path/rule/sha256/reason, [private] scopes/prefixes/registries, [signals.KIND] action/reason/min-age, [names] check/lists)", strings.Join(e.Key(), "."))}
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {

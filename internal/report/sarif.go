@@ -192,6 +192,36 @@ var rules = map[finding.Kind]ruleText{
 		tag:   "vulnerability",
 		level: "warning",
 	},
+	finding.Typosquat: {
+		name:  "TyposquatName",
+		short: "Package name imitates a popular package",
+		full: "The package name is one typing mistake, look-alike character, separator, affix or scope away " +
+			"from a much more popular package's name: the way most malicious packages reach developers.",
+		help: "Check that you meant this package and not the popular one it imitates; replace it if not.",
+		helpMarkdown: "**Check that you meant this package** and not the popular one named in the result; " +
+			"replace it if not. A reviewed look-alike can be silenced in sapper.toml (`[signals.typosquat]`).",
+		tag:   "typosquat",
+		level: "warning",
+	},
+	finding.Deprecated:          signalRule("Deprecated", "Deprecated package version", "The registry marks this version deprecated; its message says why."),
+	finding.Yanked:              signalRule("Yanked", "Yanked package version", "The version was yanked from its registry, often because it was broken or compromised."),
+	finding.NewRelease:          signalRule("NewRelease", "Very new release", "The version is younger than the policy's minimum age: hijacked releases are usually found within days."),
+	finding.NewPackage:          signalRule("NewPackage", "Brand-new package", "The package is brand new, with a single version: most malicious packages are."),
+	finding.MaintainerChange:    signalRule("MaintainerChange", "Publisher or maintainers changed", "The publisher or maintainer set changed since the previous version: what an account takeover looks like from the consumer's side."),
+	finding.InstallScript:       signalRule("InstallScriptAdded", "Install script added", "This version runs an install script that the previous version did not."),
+	finding.ManifestConfusion:   signalRule("ManifestConfusion", "Registry manifest disagrees with the package", "The manifest the registry serves disagrees with the package.json inside the tarball (scripts or dependencies): what the registry shows is not what installs."),
+	finding.DependencyConfusion: signalRule("DependencyConfusion", "Private name exists on the public registry", "A name the policy marks private exists on the public registry, where a resolver may pick it instead of the private package."),
+}
+
+// signalRule describes a registry signal.
+func signalRule(name, short, full string) ruleText {
+	return ruleText{
+		name: name, short: short, full: full,
+		help:         "Review the package version before trusting it; the policy file can raise this signal to block or silence it with a reason.",
+		helpMarkdown: "**Review the package version** before trusting it; `[signals.KIND]` in sapper.toml raises this signal to block or silences it, with a reason.",
+		tag:          "registry-signal",
+		level:        "warning",
+	}
 }
 
 // securitySeverity maps a severity to the score GitHub ranks alerts by.
