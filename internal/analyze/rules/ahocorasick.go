@@ -7,9 +7,13 @@ package rules
 type acMatcher struct {
 	class  [256]uint8
 	nclass int
-	delta  []int32   // delta[state*nclass+class] = next state
-	out    [][]int32 // literals that end in a state, its suffixes' included
-	lens   []int     // length of each literal
+	// delta[state*nclass+class] is the next state, premultiplied by
+	// nclass so that the scan loop needs no multiplication, and stored
+	// as -(next*nclass)-1 when literals end in the next state, so that
+	// the loop needs no second lookup to know it has nothing to report.
+	delta []int32
+	out   [][]int32 // literals that end in a state, its suffixes' included
+	lens  []int     // length of each literal
 }
 
 func lowerASCII(b byte) byte {
@@ -95,19 +99,27 @@ func newACMatcher(lits []string) *acMatcher {
 			queue = append(queue, t)
 		}
 	}
+	for i, t := range m.delta {
+		if len(m.out[t]) > 0 {
+			m.delta[i] = -t*int32(nc) - 1
+		} else {
+			m.delta[i] = t * int32(nc)
+		}
+	}
 	return m
 }
 
 // scan calls hit(literal, end) for every occurrence of every literal in
 // data, in order of end offset.
 func (m *acMatcher) scan(data []byte, hit func(lit int, end int)) {
-	nc := m.nclass
+	nc := int32(m.nclass)
 	delta, out, class := m.delta, m.out, &m.class
-	s := int32(0)
+	s := int32(0) // the state, premultiplied by nc
 	for i, b := range data {
-		s = delta[int(s)*nc+int(class[b])]
-		if o := out[s]; o != nil {
-			for _, l := range o {
+		s = delta[s+int32(class[b])]
+		if s < 0 {
+			s = -s - 1
+			for _, l := range out[s/nc] {
 				hit(int(l), i+1)
 			}
 		}
