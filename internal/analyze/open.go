@@ -345,6 +345,9 @@ func (m *meter) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// maxSizeHint bounds the first allocation for a file's content.
+const maxSizeHint = 16 << 20
+
 // countReader counts the bytes read through it.
 type countReader struct {
 	r io.Reader
@@ -358,12 +361,14 @@ func (c *countReader) Read(p []byte) (int, error) {
 }
 
 // readData reads a file's content, at most max bytes. size is the declared
-// size, trusted only as a hint for the first allocation.
+// size, trusted only as a hint for the first allocation, up to
+// maxSizeHint: a lie costs that much for the time of one read, and most
+// files, bundles included, are read without growing a buffer.
 func readData(r io.Reader, size, max int64) ([]byte, error) {
 	if size < 0 {
 		size = 0
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, min(size, max, 1<<20)+bytes.MinRead))
+	buf := bytes.NewBuffer(make([]byte, 0, min(size, max, maxSizeHint)+bytes.MinRead))
 	_, err := buf.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, err

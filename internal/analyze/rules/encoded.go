@@ -67,16 +67,13 @@ func (e *encodedCode) Check(ctx context.Context, f analyze.File) ([]finding.Find
 	data := f.Data
 	budget := e.budget
 	var out []finding.Finding
-	for i := 0; i < len(data) && budget > 0; {
-		if !isB64Byte(data[i]) {
-			i++
-			continue
+	for from := 0; budget > 0; {
+		i, j, ok := nextRun(data, from, &b64Bytes, e.minLen)
+		if !ok {
+			break
 		}
-		j := i
-		for j < len(data) && isB64Byte(data[j]) {
-			j++
-		}
-		if j-i >= e.minLen && !dataURI(data, i) {
+		from = j
+		if !dataURI(data, i) {
 			blob := data[i:min(j, i+e.maxDecode)]
 			budget -= len(blob)
 			if dec, how := decodeBlob(blob); dec != nil && looksLikeCode(dec) {
@@ -96,7 +93,6 @@ func (e *encodedCode) Check(ctx context.Context, f analyze.File) ([]finding.Find
 				}
 			}
 		}
-		i = j
 	}
 	return out, nil
 }

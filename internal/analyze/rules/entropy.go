@@ -64,23 +64,50 @@ func (h *highEntropy) Check(ctx context.Context, f analyze.File) ([]finding.Find
 		return nil, nil
 	}
 	data := f.Data
-	for i := 0; i < len(data); {
-		if !isB64Byte(data[i]) {
-			i++
-			continue
+	for from := 0; ; {
+		i, j, ok := nextRun(data, from, &b64Bytes, h.minLen)
+		if !ok {
+			break
 		}
-		j := i
-		for j < len(data) && isB64Byte(data[j]) {
-			j++
-		}
-		if j-i >= h.minLen && !dataURI(data, i) {
+		if !dataURI(data, i) {
 			if e := entropy(data[i:j]); e >= h.minBits {
 				return []finding.Finding{newFinding(h.Name(), analyze.CatObfuscation, finding.SeverityLow,
 					fmt.Sprintf("high-entropy string of %d bytes (%.1f bits/byte): packed or encrypted data", j-i, e),
 					f, i, j)}, nil
 			}
 		}
-		i = j
+		from = j
 	}
 	return nil, nil
+}
+
+// nextRun returns the first run of at least minLen bytes of set in data at
+// or after from: [start, end). It looks at the last byte of each window of
+// minLen first, and so skips most of the input in steps of minLen: code
+// has few long runs of any one alphabet.
+func nextRun(data []byte, from int, set *[256]bool, minLen int) (start, end int, ok bool) {
+	minLen = max(minLen, 1)
+	i, good := from, from // data[i:good] is known to be in set
+	for i+minLen <= len(data) {
+		p := i + minLen - 1
+		if !set[data[p]] {
+			i = p + 1
+			good = i
+			continue
+		}
+		q := p - 1
+		for q >= good && set[data[q]] {
+			q--
+		}
+		if q >= good {
+			i, good = q+1, p+1
+			continue
+		}
+		j := p + 1
+		for j < len(data) && set[data[j]] {
+			j++
+		}
+		return i, j, true
+	}
+	return 0, 0, false
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -23,13 +24,15 @@ func newObfuscatedJS() *obfuscatedJS { return &obfuscatedJS{jsfuckRun: 200, minH
 
 func (*obfuscatedJS) Name() string { return "obfuscated-javascript" }
 
-func isJSFuckByte(b byte) bool {
-	switch b {
-	case '[', ']', '(', ')', '!', '+':
-		return true
+// jsfuckBytes are JSFuck's alphabet and the white space it may carry.
+var jsfuckBytes = func() (t [256]bool) {
+	for _, b := range []byte("[]()!+ \t\r\n") {
+		t[b] = true
 	}
-	return false
-}
+	return t
+}()
+
+func isJSFuckByte(b byte) bool { return jsfuckBytes[b] && b > ' ' }
 
 func (o *obfuscatedJS) Check(ctx context.Context, f analyze.File) ([]finding.Finding, error) {
 	if f.Kind != analyze.JavaScript {
@@ -37,36 +40,46 @@ func (o *obfuscatedJS) Check(ctx context.Context, f analyze.File) ([]finding.Fin
 	}
 	data := f.Data
 	var out []finding.Finding
-	hexIdents, firstHex := 0, -1
-	run, runStart, reported := 0, 0, false
-	for i := 0; i < len(data); i++ {
-		b := data[i]
-		if isJSFuckByte(b) {
-			if run == 0 {
-				runStart = i
-			}
-			run++
-			if run == o.jsfuckRun && !reported {
-				reported = true
-				out = append(out, newFinding(o.Name(), analyze.CatObfuscation, finding.SeverityHigh,
-					"JSFuck-encoded code: a long run of only []()!+", f, runStart, i+1))
-			}
-		} else if b != ' ' && b != '\n' && b != '\r' && b != '\t' {
-			run = 0
+	// JSFuck: a run of its alphabet holding jsfuckRun of its characters.
+	for from := 0; ; {
+		i, j, ok := nextRun(data, from, &jsfuckBytes, o.jsfuckRun)
+		if !ok {
+			break
 		}
-		// _0x followed by 4-6 hex digits, not inside a longer identifier.
-		if b == '_' && i+6 < len(data) && data[i+1] == '0' && data[i+2] == 'x' &&
-			(i == 0 || !isIdentByte(data[i-1])) {
-			n := 0
-			for n < 7 && i+3+n < len(data) && isHexByte(data[i+3+n]) {
+		from = j
+		n, end := 0, i
+		for end < j && n < o.jsfuckRun {
+			if isJSFuckByte(data[end]) {
 				n++
 			}
-			if n >= 4 && n <= 6 {
-				if firstHex < 0 {
-					firstHex = i
-				}
-				hexIdents++
+			end++
+		}
+		if n == o.jsfuckRun {
+			out = append(out, newFinding(o.Name(), analyze.CatObfuscation, finding.SeverityHigh,
+				"JSFuck-encoded code: a long run of only []()!+", f, i, end))
+			break
+		}
+	}
+	// _0x followed by 4-6 hex digits, not inside a longer identifier.
+	hexIdents, firstHex := 0, -1
+	for i := 0; ; i += 3 {
+		k := bytes.Index(data[i:], []byte("_0x"))
+		if k < 0 {
+			break
+		}
+		i += k
+		if i > 0 && isIdentByte(data[i-1]) {
+			continue
+		}
+		n := 0
+		for n < 7 && i+3+n < len(data) && isHexByte(data[i+3+n]) {
+			n++
+		}
+		if n >= 4 && n <= 6 && i+6 < len(data) {
+			if firstHex < 0 {
+				firstHex = i
 			}
+			hexIdents++
 		}
 	}
 	if hexIdents >= o.minHex && hexIdents*1024 >= o.perKB*len(data) {
