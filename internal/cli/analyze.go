@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/sapperhq/sapper/internal/analyze"
 	"github.com/sapperhq/sapper/internal/analyze/rules"
@@ -33,6 +34,7 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 	failOn := flags.String("fail-on", "malicious", "exit 1 when a verdict reaches `LEVEL`: suspicious, malicious, or none")
 	dbFlag := dbFlag(flags)
 	configPath := flags.String("config", "", "policy `file` with [[allow]] entries (default: sapper.toml found upward from the first local TARGET, else the current directory)")
+	sf := addSignalFlags(flags, false)
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), "Usage: sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] TARGET...\n\nTARGET is a package archive (.tgz, .whl, .tar.gz, .zip, .crate, .gem) or a directory.\n\n")
 		flags.PrintDefaults()
@@ -56,6 +58,10 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 		first = targets[0]
 	}
 	cfg, err := loadPolicy(*configPath, first)
+	if err != nil {
+		return err
+	}
+	sig, err := newSignaller(cfg, sf, e)
 	if err != nil {
 		return err
 	}
@@ -97,6 +103,7 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 				}
 				res := analyze.Run(ctx, tg, rs)
 				applyAllows(&res, tg, cfg)
+				addNameChecks(ctx, sig, cfg, &res)
 				if db != nil {
 					citeDatabase(ctx, db, &res)
 				}
@@ -134,6 +141,29 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 		return usageErrorf("%d of the targets could not be read", unreadable)
 	}
 	return nil
+}
+
+// addNameChecks adds the name checks of the target's package to its
+// result, under the policy's signal actions. They are evidence for the
+// reader; the score is the code's.
+func addNameChecks(ctx context.Context, sig *signaller, cfg *policy.Config, res *analyze.Result) {
+	p := res.Package
+	if p.Name == "" {
+		return
+	}
+	pkg := finding.Package{Ecosystem: p.Ecosystem, Name: p.Name, Version: p.Version}
+	var fs []finding.Finding
+	for _, f := range sig.check(ctx, []finding.Package{pkg}, nil) {
+		fs = append(fs, f...)
+	}
+	if len(fs) == 0 {
+		return
+	}
+	for i := range fs {
+		fs[i].Rule, fs[i].Category, fs[i].Snippet = string(fs[i].Kind), "name", fs[i].Summary
+	}
+	res.Findings = append(res.Findings, policy.Evaluate(fs, cfg, time.Now()).Findings...)
+	analyze.SortFindings(res.Findings)
 }
 
 // verdictLevel parses --fail-on for analyze; "" means never.
@@ -240,6 +270,9 @@ type analysisFinding struct {
 	Line     int              `json:"line,omitempty"`
 	Snippet  string           `json:"snippet,omitempty"`
 	IDs      []string         `json:"ids,omitempty"`
+	// Target and Transformation are a typosquat's: the name imitated, and how.
+	Target         string `json:"target,omitempty"`
+	Transformation string `json:"transformation,omitempty"`
 }
 
 func writeAnalysis(w io.Writer, format string, results []analyze.Result, e *env) error {
@@ -253,7 +286,8 @@ func writeAnalysis(w io.Writer, format string, results []analyze.Result, e *env)
 				ar.Errors = []string{}
 			}
 			for _, f := range r.Findings {
-				af := analysisFinding{Rule: f.Rule, Category: f.Category, Severity: f.Severity, Snippet: f.Snippet, IDs: f.IDs}
+				af := analysisFinding{Rule: f.Rule, Category: f.Category, Severity: f.Severity, Snippet: f.Snippet, IDs: f.IDs,
+					Target: f.Target, Transformation: f.Transformation}
 				if f.Location != nil {
 					af.Path, af.Line = f.Location.Path, f.Location.Line
 				}

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/sapperhq/sapper/internal/ecosystem"
+	"github.com/sapperhq/sapper/internal/finding"
 	"github.com/sapperhq/sapper/internal/limits"
 	"github.com/sapperhq/sapper/internal/match"
+	"github.com/sapperhq/sapper/internal/policy"
 	"github.com/sapperhq/sapper/internal/purl"
 	"github.com/sapperhq/sapper/internal/report"
 	"github.com/sapperhq/sapper/internal/store"
@@ -20,8 +23,13 @@ func runCheck(ctx context.Context, args []string, e *env) error {
 	fs := newFlags("check", e)
 	dbFlag := dbFlag(fs)
 	format := formatFlag(fs, "table", "json")
+	configPath := fs.String("config", "", "policy `file` (default: sapper.toml found upward from the current directory)")
+	var failOn policy.Level
+	fs.TextVar(&failOn, "fail-on", policy.Level(""), "exit 1 on findings at or above `LEVEL`: block, warn, critical, high, medium, low, any, none (default: the policy's, else block)")
+	sf := addSignalFlags(fs, true)
+	sf.tarball = true
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: sapper check [--db PATH] [--format table|json] PKG...\n\nPKG is pkg:npm/name@1.0.0 or npm:name@1.0.0; - reads one PKG a line from stdin.\n\n")
+		fmt.Fprint(fs.Output(), "Usage: sapper check [--db PATH] [--format table|json] [--online] [--no-names] [--fail-on LEVEL] PKG...\n\nPKG is pkg:npm/name@1.0.0 or npm:name@1.0.0; - reads one PKG a line from stdin.\n\n")
 		fs.PrintDefaults()
 	}
 	pkgs, err := parseFlags(fs, args)
@@ -36,6 +44,17 @@ func runCheck(ctx context.Context, args []string, e *env) error {
 		return usageErrorf("check: no packages given (try: sapper check npm:left-pad@1.3.0)")
 	}
 	inputs, err := readInputs(pkgs, e.stdin)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadPolicy(*configPath, ".")
+	if err != nil {
+		return err
+	}
+	if failOn == "" {
+		failOn = cfg.FailOn
+	}
+	sig, err := newSignaller(cfg, sf, e)
 	if err != nil {
 		return err
 	}
@@ -57,6 +76,8 @@ func runCheck(ctx context.Context, args []string, e *env) error {
 
 	rep := &report.Report{}
 	notes := map[string]bool{}
+	var findings []finding.Finding
+	var public, private []finding.Package
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return failure(err)
@@ -67,6 +88,12 @@ func runCheck(ctx context.Context, args []string, e *env) error {
 			continue
 		}
 		rep.PackagesScanned++
+		pkg := finding.Package{Ecosystem: string(q.Ecosystem), Name: q.Name, Version: q.Version, PURL: q.PURL}
+		if cfg.IsPrivate(q.Ecosystem, q.Name, "") {
+			private = append(private, pkg)
+			continue // the organisation's own: public records are about someone else's
+		}
+		public = append(public, pkg)
 		res, err := match.Lookup(ctx, st, q)
 		if err != nil {
 			return failure(err)
@@ -77,16 +104,31 @@ func runCheck(ctx context.Context, args []string, e *env) error {
 				e.log.Warn(n)
 			}
 		}
-		rep.Findings = append(rep.Findings, match.Findings(res)...)
+		findings = append(findings, match.Findings(res)...)
 	}
+	for _, fs := range sig.check(ctx, public, private) {
+		findings = append(findings, fs...)
+	}
+	if err := ctx.Err(); err != nil {
+		return failure(err)
+	}
+	if !sf.online {
+		e.log.Info(offlineNote)
+	}
+	pol := policy.Evaluate(findings, cfg, time.Now())
+	rep.Findings = pol.Findings
+	rep.Ignored = len(pol.Ignored)
+	rep.Warnings = append(append(rep.Warnings, pol.Warnings...), sig.warnings...)
 	report.Sort(rep.Findings)
 	if err := w.Write(e.stdout, rep); err != nil {
 		return failure(fmt.Errorf("write report: %w", err))
 	}
-	switch {
-	case len(rep.Findings) > 0:
-		return errFindings
-	case len(rep.Errors) > 0:
+	for _, f := range rep.Findings {
+		if failOn.Reached(f) {
+			return errFindings
+		}
+	}
+	if len(rep.Errors) > 0 {
 		return usageErrorf("%d of the inputs could not be read", len(rep.Errors))
 	}
 	return nil

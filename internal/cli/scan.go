@@ -32,8 +32,9 @@ func runScan(ctx context.Context, args []string, e *env) error {
 	flags.TextVar(&failOn, "fail-on", policy.Level(""), "exit 1 on findings at or above `LEVEL`: block, warn, critical, high, medium, low, any, none (default: the policy's, else block)")
 	recursive := flags.Bool("recursive", false, "also scan subdirectories (not hidden ones, vendor, node_modules' contents)")
 	flags.BoolVar(recursive, "r", false, "short for --recursive")
+	sf := addSignalFlags(flags, true)
 	flags.Usage = func() {
-		fmt.Fprint(flags.Output(), "Usage: sapper scan [--db PATH] [--format table|json|sarif|markdown] [--config FILE] [--fail-on LEVEL] [--recursive] PATH...\n\n")
+		fmt.Fprint(flags.Output(), "Usage: sapper scan [--db PATH] [--format table|json|sarif|markdown] [--config FILE] [--fail-on LEVEL] [--recursive] [--online] [--no-names] PATH...\n\n")
 		flags.PrintDefaults()
 	}
 	paths, err := parseFlags(flags, args)
@@ -53,6 +54,10 @@ func runScan(ctx context.Context, args []string, e *env) error {
 	}
 	if failOn == "" {
 		failOn = cfg.FailOn
+	}
+	sig, err := newSignaller(cfg, sf, e)
+	if err != nil {
+		return err
 	}
 
 	// Inventory first: unreadable inputs are reported, the rest scanned.
@@ -106,11 +111,18 @@ func runScan(ctx context.Context, args []string, e *env) error {
 			}
 		}
 	}
+	findings = append(findings, inv.signals(ctx, sig)...)
+	if err := ctx.Err(); err != nil {
+		return failure(err)
+	}
+	if !sf.online {
+		e.log.Info(offlineNote)
+	}
 	rep.PackagesScanned = inv.packages
 	pol := policy.Evaluate(findings, cfg, time.Now())
 	rep.Findings = pol.Findings
 	rep.Ignored = len(pol.Ignored)
-	rep.Warnings = append(pol.Warnings, rep.Warnings...)
+	rep.Warnings = append(append(pol.Warnings, rep.Warnings...), sig.warnings...)
 	if inv.skipped > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d packages from git, local paths, URLs or private registries were not matched against public records by name", inv.skipped))
 	}
@@ -162,6 +174,9 @@ type inventory struct {
 	packages  int // occurrences, all files
 	skipped   int // not from the public registry, or private by policy
 	cfg       *policy.Config
+	// private are the packages private by policy, for the
+	// dependency-confusion check.
+	private []pkgKey
 }
 
 // add parses the dependency files at p (a file or a directory).
@@ -234,18 +249,48 @@ func parseMessage(display string, err error) string {
 
 func (inv *inventory) addPackage(pkg lockfile.Package) {
 	inv.packages++
-	if !pkg.Source.Public() || inv.cfg.IsPrivate(pkg.Ecosystem, pkg.Name, pkg.Source.URL) {
-		inv.skipped++
-		return
-	}
 	k := pkgKey{pkg.Ecosystem, pkg.Name, pkg.Version}
 	if inv.locations == nil {
 		inv.locations = map[pkgKey][]lockfile.Location{}
 	}
-	if _, ok := inv.locations[k]; !ok {
+	_, seen := inv.locations[k]
+	inv.locations[k] = append(inv.locations[k], pkg.Location)
+	if !pkg.Source.Public() || inv.cfg.IsPrivate(pkg.Ecosystem, pkg.Name, pkg.Source.URL) {
+		inv.skipped++
+		if !seen && pkg.Source.Public() {
+			inv.private = append(inv.private, k) // from the public registry's address space: can be confused
+		}
+		return
+	}
+	if !seen {
 		inv.order = append(inv.order, k)
 	}
-	inv.locations[k] = append(inv.locations[k], pkg.Location)
+}
+
+// signals runs the name checks and registry signals over the inventory,
+// one finding per location the package is listed at.
+func (inv *inventory) signals(ctx context.Context, sig *signaller) []finding.Finding {
+	asPkg := func(k pkgKey) finding.Package {
+		return finding.Package{Ecosystem: string(k.eco), Name: k.name, Version: k.version, PURL: purl.String(k.eco, k.name, k.version)}
+	}
+	var pub, priv []finding.Package
+	for _, k := range inv.order {
+		pub = append(pub, asPkg(k))
+	}
+	for _, k := range inv.private {
+		priv = append(priv, asPkg(k))
+	}
+	keys := append(slices.Clone(inv.order), inv.private...)
+	var out []finding.Finding
+	for i, fs := range sig.check(ctx, pub, priv) {
+		for _, f := range fs {
+			for _, loc := range inv.locations[keys[i]] {
+				f.Location = &finding.Location{Path: loc.Path, Line: loc.Line}
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
 // unpinnedFindings keeps, for a package the file does not pin to a version
