@@ -30,6 +30,7 @@ type ruleFile struct {
 	Patterns    []string `yaml:"patterns"`
 	All         []string `yaml:"all"`
 	Exclude     []string `yaml:"exclude"`
+	In          string   `yaml:"in"`
 	Tests       struct {
 		Positive []testCase `yaml:"positive"`
 		Negative []testCase `yaml:"negative"`
@@ -52,6 +53,7 @@ type patternRule struct {
 	literals                  []string
 	ignoreCase                bool
 	patterns, all, exclude    []*regexp.Regexp
+	scope                     scope // where matches count: the rule's "in"
 	positive, negative        []analyze.File
 	source                    string // file name, for errors
 }
@@ -160,6 +162,9 @@ func parseRule(name string, data []byte) (*patternRule, error) {
 	if r.exclude, err = compile("exclude", rf.Exclude); err != nil {
 		return nil, err
 	}
+	if r.scope, err = ruleScope(rf.In, r.kinds); err != nil {
+		return nil, errorAt(name, line("in", -1), "%v", err)
+	}
 	if len(rf.Tests.Positive) == 0 || len(rf.Tests.Negative) == 0 {
 		return nil, errorAt(name, line("tests", -1), "every rule needs tests: at least one positive and one negative case")
 	}
@@ -177,6 +182,31 @@ func parseRule(name string, data []byte) (*patternRule, error) {
 		}
 	}
 	return r, nil
+}
+
+// ruleScope reads a rule's "in". Without one, a rule whose kinds are all
+// code kinds looks at code and strings (not comments), and any other rule
+// (one with manifest, text or binary kinds, or with paths only) looks
+// everywhere. An explicit "in" is allowed on any rule: it applies to the
+// files that have a lexer (see lexSpans), whichever rule finds them, so a
+// rule for setup.py by path can still skip its comments.
+func ruleScope(in string, kinds map[analyze.Kind]bool) (scope, error) {
+	if in != "" {
+		s, ok := scopeNames[in]
+		if !ok {
+			return 0, fmt.Errorf("in %q: want code, code-and-strings or any", in)
+		}
+		return s, nil
+	}
+	if len(kinds) == 0 {
+		return scopeAny, nil
+	}
+	for k := range kinds {
+		if !codeKinds[k] {
+			return scopeAny, nil
+		}
+	}
+	return scopeCodeAndStrings, nil
 }
 
 // testFile turns a test case into a File: the kind defaults to the rule's

@@ -41,7 +41,7 @@ func TestLoad(t *testing.T) {
 		{"short literal", strings.Replace(goodRule, "'example.invalid'", "'ex'", 1), "r.yaml:6: literal \"ex\""},
 		{"bad id", strings.Replace(goodRule, "my-rule", "My Rule", 1), "r.yaml:1: id \"My Rule\""},
 		{"failing positive", strings.Replace(goodRule, `'fetch("https://x.example.invalid")'`, `'nothing.example.invalid'`, 1), "rule my-rule: tests.positive[0]"},
-		{"failing negative", strings.Replace(goodRule, `'fetch("https://example.test")'`, `'https://example.invalid'`, 1), "rule my-rule: tests.negative[0]"},
+		{"failing negative", strings.Replace(goodRule, `'fetch("https://example.test")'`, `'"https://example.invalid"'`, 1), "rule my-rule: tests.negative[0]"},
 		{"not yaml", "id: [", "r.yaml: yaml:"},
 	}
 	for _, tt := range tests {

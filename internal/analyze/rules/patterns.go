@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 
 	"github.com/sapperhq/sapper/internal/analyze"
@@ -108,12 +109,13 @@ func (s *patternSet) check(ctx context.Context, f analyze.File, only *patternRul
 	}
 	var out []finding.Finding
 	var errs []error
+	lexed := &fileSpans{f: &f} // lexed when a rule first asks
 	for i, ws := range windows {
 		if len(ws) == 0 {
 			continue
 		}
 		r := s.rules[i]
-		fs, err := safeMatch(r, f, snapWindows(data, ws))
+		fs, err := safeMatch(r, f, snapWindows(data, ws), lexed)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -136,13 +138,13 @@ func joinErrs(errs []error) error {
 	return fmt.Errorf("%s", msg)
 }
 
-func safeMatch(r *patternRule, f analyze.File, ws []span) (fs []finding.Finding, err error) {
+func safeMatch(r *patternRule, f analyze.File, ws []span, lexed *fileSpans) (fs []finding.Finding, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			fs, err = nil, fmt.Errorf("rule %s: panic: %v", r.id, p)
 		}
 	}()
-	return r.match(f, ws), nil
+	return r.match(f, ws, lexed), nil
 }
 
 // snapWindows stretches windows to nearby line boundaries and merges the
@@ -176,46 +178,39 @@ func snapWindows(data []byte, ws []span) []span {
 	return out
 }
 
-// match runs the rule's regular expressions on the windows of data.
-func (r *patternRule) match(f analyze.File, ws []span) []finding.Finding {
+// match runs the rule's regular expressions on the windows of data. In a
+// rule with a scope, comments are blanked out (see fileSpans.text), and,
+// for scope code, a match that starts in a string literal does not count.
+// lexed lexes f the first time a rule with a scope asks.
+func (r *patternRule) match(f analyze.File, ws []span, lexed *fileSpans) []finding.Finding {
 	data := f.Data
-	for _, re := range r.all {
+	text := lexed.text(r.scope)
+	var ms []match
+	for i, re := range r.all {
 		found := false
-		for _, w := range ws {
-			if re.Match(data[w.lo:w.hi]) {
-				found = true
-				break
+		r.eachMatch(re, text, ws, lexed, 1, func(m match) bool {
+			if i == 0 && len(r.patterns) == 0 {
+				// All the "all" patterns matched: report the first match of the first.
+				ms = append(ms, m)
 			}
-		}
+			found = true
+			return false
+		})
 		if !found {
 			return nil
 		}
 	}
-	var ms []match
-	if len(r.patterns) == 0 {
-		// All the "all" patterns matched: report the first match of the first.
-		for _, w := range ws {
-			if loc := r.all[0].FindIndex(data[w.lo:w.hi]); loc != nil {
-				ms = append(ms, match{w.lo + loc[0], w.lo + loc[1]})
-				break
-			}
-		}
-	}
 	for _, re := range r.patterns {
 		n := 0 // matches of re; the first few are enough
-		for _, w := range ws {
-			if n >= 2*maxFindingsPerRule {
-				break
+		r.eachMatch(re, text, ws, lexed, 2*maxFindingsPerRule+1, func(m match) bool {
+			if n++; n > 2*maxFindingsPerRule {
+				return false
 			}
-			for _, loc := range re.FindAllIndex(data[w.lo:w.hi], 2*maxFindingsPerRule) {
-				n++
-				m := match{w.lo + loc[0], w.lo + loc[1]}
-				if r.excluded(data[m.start:m.end]) {
-					continue
-				}
+			if !r.excluded(text[m.start:m.end]) {
 				ms = append(ms, m)
 			}
-		}
+			return true
+		})
 	}
 	if len(ms) == 0 {
 		return nil
@@ -244,6 +239,43 @@ func (r *patternRule) match(f analyze.File, ws []span) []finding.Finding {
 		}
 	}
 	return out
+}
+
+// eachMatch calls fn with the matches of re in the windows of text, in
+// order, until fn returns false; limit is how many fn can want from one
+// window (-1 for all). For a rule of scope code, a match that
+// starts in a string literal is skipped, and when it reaches past the
+// string the search starts again after the string, so that a string
+// cannot swallow the code that follows it. The restarts read at most four
+// times the window again, so a window full of strings stays linear.
+func (r *patternRule) eachMatch(re *regexp.Regexp, text []byte, ws []span, lexed *fileSpans, limit int, fn func(match) bool) {
+	for _, w := range ws {
+		lo, budget := w.lo, 4*(w.hi-w.lo)
+	search:
+		for lo < w.hi {
+			budget -= w.hi - lo
+			n := limit
+			if r.scope == scopeCode {
+				n = -1 // matches in strings do not count
+			}
+			for _, loc := range re.FindAllIndex(text[lo:w.hi], n) {
+				m := match{lo + loc[0], lo + loc[1]}
+				if r.scope == scopeCode {
+					if s, ok := lexed.stringAt(m.start); ok {
+						if int(s.hi) < m.end && budget >= w.hi-int(s.hi) {
+							lo = int(s.hi)
+							continue search
+						}
+						continue
+					}
+				}
+				if !fn(m) {
+					return
+				}
+			}
+			break
+		}
+	}
 }
 
 func (r *patternRule) excluded(text []byte) bool {
