@@ -4,9 +4,10 @@
 // and turns what they find into a 0-10 risk score and a verdict with
 // evidence a person can check.
 //
-// The engine owns walking, opening and limits; rules only look at files
-// (see Rule). Archive entries are never extracted: path traversal,
-// absolute paths, links, bombs and oversized files become findings.
+// The engine owns walking, opening and limits; rules only look at the
+// files it read (see Rule and PackageRule). Archive entries are never
+// extracted: path traversal, absolute paths, links, bombs and oversized
+// files become findings.
 package analyze
 
 import (
@@ -76,4 +77,13 @@ type Target struct {
 type Rule interface {
 	Name() string
 	Check(ctx context.Context, f File) ([]finding.Finding, error)
+}
+
+// PackageRule is a Rule that also looks at a target as a whole, for what
+// no single file shows (a manifest naming a file the package does not
+// ship). Run calls CheckPackage once per target, after the per-file rules.
+// Like Check, it is pure and linear, and it must not change t.
+type PackageRule interface {
+	Rule
+	CheckPackage(ctx context.Context, t *Target) ([]finding.Finding, error)
 }

@@ -42,10 +42,11 @@ type Result struct {
 }
 
 // Run runs every rule over every file of t, and scores what they find.
-// Rules decide themselves which kinds of file they look at. A rule that
-// fails or panics is reported in Result.Errors and the others go on; a
-// cancelled ctx stops the run between files, with what was found so far
-// and the cancellation in Errors.
+// Rules decide themselves which kinds of file they look at; a PackageRule
+// then looks at the whole target once. A rule that fails or panics is
+// reported in Result.Errors and the others go on; a cancelled ctx stops
+// the run between files or package rules, with what was found so far and
+// the cancellation in Errors.
 func Run(ctx context.Context, t *Target, rules []Rule) Result {
 	res := Result{Target: t.Name, Package: t.Package}
 	pkg := finding.Package{Ecosystem: t.Package.Ecosystem, Name: t.Package.Name, Version: t.Package.Version}
@@ -82,9 +83,11 @@ func Run(ctx context.Context, t *Target, rules []Rule) Result {
 			}
 		})
 	}
+	stopped := false
 	for i, f := range t.Files {
 		if err := ctx.Err(); err != nil {
 			res.Errors = append(res.Errors, fmt.Sprintf("analysis stopped before %s: %v", f.Path, err))
+			stopped = true
 			break
 		}
 		next <- i
@@ -94,6 +97,28 @@ func Run(ctx context.Context, t *Target, rules []Rule) Result {
 	for _, r := range out {
 		res.Findings = append(res.Findings, r.findings...)
 		res.Errors = append(res.Errors, r.errs...)
+	}
+	for _, r := range rules {
+		pr, ok := r.(PackageRule)
+		if !ok || stopped {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			res.Errors = append(res.Errors, fmt.Sprintf("analysis stopped before package rule %s: %v", pr.Name(), err))
+			stopped = true
+			continue
+		}
+		fs, err := checkPackage(ctx, pr, t)
+		if err != nil {
+			res.Errors = append(res.Errors, err.Error())
+		}
+		for _, fd := range fs {
+			fillFinding(&fd, pkg, "")
+			if fd.Kind == "" {
+				fd.Kind = SuspiciousCode
+			}
+			res.Findings = append(res.Findings, fd)
+		}
 	}
 	SortFindings(res.Findings)
 	res.Score, res.Verdict = Score(res.Findings)
@@ -113,6 +138,23 @@ func check(ctx context.Context, r Rule, f File) (fs []finding.Finding, err error
 	fs, err = r.Check(ctx, f)
 	if err != nil {
 		err = fmt.Errorf("rule %s on %s: %w", name, f.Path, err)
+	}
+	return fs, err
+}
+
+// checkPackage runs one package rule on t, turning a panic into an error.
+func checkPackage(ctx context.Context, r PackageRule, t *Target) (fs []finding.Finding, err error) {
+	name := "rule"
+	defer func() {
+		if p := recover(); p != nil {
+			fs = nil
+			err = fmt.Errorf("rule %s on %s: panic: %v", name, t.Name, p)
+		}
+	}()
+	name = r.Name()
+	fs, err = r.CheckPackage(ctx, t)
+	if err != nil {
+		err = fmt.Errorf("rule %s on %s: %w", name, t.Name, err)
 	}
 	return fs, err
 }

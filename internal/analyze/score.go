@@ -12,15 +12,16 @@ import (
 // packages do not have.
 const (
 	// Capabilities.
-	CatNetwork         = "network"
-	CatProcess         = "process-execution"
-	CatCredentials     = "filesystem-credentials-read"
-	CatEnvironment     = "environment-read"
-	CatObfuscation     = "obfuscation"
-	CatInstallHook     = "install-hook"
-	CatBinary          = "binary"
-	CatFingerprint     = "fingerprinting"
-	CatCodeFromStrings = "dynamic-code"
+	CatNetwork          = "network"
+	CatProcess          = "process-execution"
+	CatCredentials      = "filesystem-credentials-read"
+	CatEnvironment      = "environment-read"
+	CatObfuscation      = "obfuscation"
+	CatInstallHook      = "install-hook"
+	CatBinary           = "binary"
+	CatFingerprint      = "fingerprinting"
+	CatCodeFromStrings  = "dynamic-code"
+	CatManifestMismatch = "manifest-mismatch" // a manifest disagreeing with the files; packaging mistakes do it too
 
 	// Threats.
 	CatReverseShell     = "reverse-shell"
@@ -33,6 +34,7 @@ const (
 	CatClipboardHijack  = "clipboard-hijack"
 	CatSpyware          = "spyware" // keyloggers, screen capture
 	CatArchiveTampering = "archive"
+	CatSabotage         = "sabotage" // protestware that hangs or wipes on purpose
 )
 
 // threatCategories are threats on their own.
@@ -46,6 +48,7 @@ var threatCategories = map[string]bool{
 	CatHiddenCode:      true,
 	CatClipboardHijack: true,
 	CatSpyware:         true,
+	CatSabotage:        true,
 }
 
 // IsThreat reports whether a finding of category at severity is a threat

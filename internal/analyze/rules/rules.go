@@ -44,6 +44,8 @@ func detectors() []analyze.Rule {
 		newMisplacedMinified(),
 		newNativeBinary(),
 		newGoInit(),
+		newImageTrailer(),
+		newManifestMismatch(),
 	}
 }
 
