@@ -35,6 +35,9 @@ const (
 	Text       Kind = "text"     // anything else that is text
 )
 
+// Kinds lists every kind.
+var Kinds = []Kind{JavaScript, Python, PTH, Go, Ruby, Rust, Shell, PowerShell, Batch, Manifest, Binary, Text}
+
 // File is one file of a package, read into memory under the limits.
 type File struct {
 	// Path is the slash-separated path inside the package, as the archive

@@ -172,6 +172,39 @@ func (fs *fileSpans) stringAt(off int) (lexSpan, bool) {
 	return lexSpan{}, false
 }
 
+// commentMarks are the byte sequences that open or close a comment, per
+// kind of file with a lexer. A window holding none of them is not in a
+// comment, nor next to one, unless a block comment longer than the window
+// surrounds it (then its text counts as code: a finding too many, never
+// one too few).
+var commentMarks = map[analyze.Kind][][]byte{
+	analyze.JavaScript: {[]byte("//"), []byte("/*"), []byte("*/")},
+	analyze.Go:         {[]byte("//"), []byte("/*"), []byte("*/")},
+	analyze.Python:     {[]byte("#")},
+	analyze.PTH:        {[]byte("#")},
+	analyze.Shell:      {[]byte("#")},
+	analyze.Ruby:       {[]byte("#"), []byte("=begin"), []byte("=end")},
+	analyze.PowerShell: {[]byte("#")},
+}
+
+// commentsNear reports whether a comment may start or end in one of the
+// windows ws of the file, so that the file must be lexed to know what
+// its patterns read.
+func (fs *fileSpans) commentsNear(ws []span) bool {
+	marks, ok := commentMarks[fs.f.Kind]
+	if !ok {
+		return false // no lexer: all code
+	}
+	for _, w := range ws {
+		for _, m := range marks {
+			if bytes.Contains(fs.f.Data[w.lo:w.hi], m) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // blankComments returns data with the bytes of its comment spans, but
 // line breaks, replaced by spaces, so that offsets and lines stay; data
 // itself when there are no comments.

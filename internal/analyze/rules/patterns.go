@@ -36,6 +36,12 @@ type patternSet struct {
 	ac      *acMatcher
 	litRule []int    // literal index -> rule index
 	lits    []string // the literals, for case-sensitive rules
+	// byKind lists, per kind, the rules that apply to every file of the
+	// kind; pathRules are the rules that apply by path too, checked per
+	// file. Looking rules up once per file keeps per-rule work off the
+	// many small files of a package.
+	byKind    map[analyze.Kind][]int
+	pathRules []int
 }
 
 var _ analyze.Rule = (*patternSet)(nil)
@@ -54,6 +60,20 @@ func newPatternSet(name string, rs []*patternRule) (*patternSet, error) {
 		}
 	}
 	s.ac = newACMatcher(s.lits)
+	s.byKind = map[analyze.Kind][]int{}
+	for _, k := range analyze.Kinds {
+		f := analyze.File{Kind: k}
+		for i, r := range rs {
+			if len(r.paths) == 0 && r.applies(&f) || r.kinds[k] {
+				s.byKind[k] = append(s.byKind[k], i)
+			}
+		}
+	}
+	for i, r := range rs {
+		if len(r.paths) > 0 {
+			s.pathRules = append(s.pathRules, i)
+		}
+	}
 	return s, nil
 }
 
@@ -77,9 +97,17 @@ func (s *patternSet) check(ctx context.Context, f analyze.File, only *patternRul
 	}
 	applicable := make([]bool, len(s.rules))
 	anyRule := false
-	for i, r := range s.rules {
-		if (only == nil || r == only) && r.applies(&f) {
+	mark := func(i int) {
+		if only == nil || s.rules[i] == only {
 			applicable[i], anyRule = true, true
+		}
+	}
+	for _, i := range s.byKind[f.Kind] {
+		mark(i)
+	}
+	for _, i := range s.pathRules {
+		if !applicable[i] && s.rules[i].applies(&f) {
+			mark(i)
 		}
 	}
 	if !anyRule {
@@ -184,7 +212,22 @@ func snapWindows(data []byte, ws []span) []span {
 // lexed lexes f the first time a rule with a scope asks.
 func (r *patternRule) match(f analyze.File, ws []span, lexed *fileSpans) []finding.Finding {
 	data := f.Data
-	text := lexed.text(r.scope)
+	var text []byte
+	switch {
+	case r.scope == scopeAny || lexed.done || lexed.commentsNear(ws):
+		text = lexed.text(r.scope)
+	case r.scope == scopeCodeAndStrings:
+		// No comment starts or ends in the windows: blanking comments
+		// would change nothing the patterns read, so the file need not
+		// be lexed.
+		text = data
+	case !r.matchesRaw(data, ws):
+		// Scope code, no comments near: strings can only remove
+		// matches, and there are none.
+		return nil
+	default:
+		text = lexed.text(r.scope)
+	}
 	var ms []match
 	for i, re := range r.all {
 		found := false
@@ -276,6 +319,24 @@ func (r *patternRule) eachMatch(re *regexp.Regexp, text []byte, ws []span, lexed
 			break
 		}
 	}
+}
+
+// matchesRaw reports whether any of the rule's regular expressions
+// matches in the windows of data as it is.
+func (r *patternRule) matchesRaw(data []byte, ws []span) bool {
+	for _, w := range ws {
+		for _, re := range r.all {
+			if re.Match(data[w.lo:w.hi]) {
+				return true
+			}
+		}
+		for _, re := range r.patterns {
+			if re.Match(data[w.lo:w.hi]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (r *patternRule) excluded(text []byte) bool {
