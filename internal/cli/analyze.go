@@ -34,9 +34,10 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 	failOn := flags.String("fail-on", "malicious", "exit 1 when a verdict reaches `LEVEL`: suspicious, malicious, or none")
 	dbFlag := dbFlag(flags)
 	configPath := flags.String("config", "", "policy `file` with [[allow]] entries (default: sapper.toml found upward from the first local TARGET, else the current directory)")
-	sf := addSignalFlags(flags, false)
+	sf := addSignalFlags(flags, true)
+	sf.tarball = true
 	flags.Usage = func() {
-		fmt.Fprint(flags.Output(), "Usage: sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] TARGET...\n\nTARGET is a package archive (.tgz, .whl, .tar.gz, .zip, .crate, .gem) or a directory.\n\n")
+		fmt.Fprint(flags.Output(), "Usage: sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] [--online] [--no-names] TARGET...\n\nTARGET is a package archive (.tgz, .whl, .tar.gz, .zip, .crate, .gem) or a directory.\n\n")
 		flags.PrintDefaults()
 	}
 	targets, err := parseFlags(flags, args)
@@ -129,6 +130,9 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 		}
 	}
 
+	for _, w := range sig.warnings {
+		e.log.Warn(w)
+	}
 	if err := writeAnalysis(e.stdout, *format, results, e); err != nil {
 		return failure(err)
 	}
@@ -143,9 +147,9 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 	return nil
 }
 
-// addNameChecks adds the name checks of the target's package to its
-// result, under the policy's signal actions. They are evidence for the
-// reader; the score is the code's.
+// addNameChecks adds the name checks of the target's package, and with
+// --online its registry signals, to its result, under the policy's signal
+// actions. They are evidence for the reader; the score is the code's.
 func addNameChecks(ctx context.Context, sig *signaller, cfg *policy.Config, res *analyze.Result) {
 	p := res.Package
 	if p.Name == "" {
@@ -160,7 +164,11 @@ func addNameChecks(ctx context.Context, sig *signaller, cfg *policy.Config, res 
 		return
 	}
 	for i := range fs {
-		fs[i].Rule, fs[i].Category, fs[i].Snippet = string(fs[i].Kind), "name", fs[i].Summary
+		cat := "registry"
+		if fs[i].Kind == finding.Typosquat {
+			cat = "name"
+		}
+		fs[i].Rule, fs[i].Category, fs[i].Snippet = string(fs[i].Kind), cat, fs[i].Summary
 	}
 	res.Findings = append(res.Findings, policy.Evaluate(fs, cfg, time.Now()).Findings...)
 	analyze.SortFindings(res.Findings)

@@ -65,6 +65,15 @@ func TestOnlineSignals(t *testing.T) {
 		t.Errorf("offline check: stdout %s\nstderr %s", stdout, stderr)
 	}
 
+	// analyze --online adds the registry's view of the target's version.
+	pkgDir := filepath.Join(dir, "takeover")
+	os.MkdirAll(pkgDir, 0o755)
+	os.WriteFile(filepath.Join(pkgDir, "package.json"), []byte(`{"name": "takeover", "version": "1.0.1"}`), 0o644)
+	_, stdout, stderr = runCLI(t, "", "analyze", "--online", "--format", "json", pkgDir)
+	if !strings.Contains(stdout, `"rule": "maintainer-change"`) || !strings.Contains(stdout, `"category": "registry"`) {
+		t.Errorf("analyze --online: no maintainer-change finding:\n%s\n%s", stdout, stderr)
+	}
+
 	// A policy raises one signal to block and silences another.
 	proj := filepath.Join(dir, "proj")
 	os.MkdirAll(proj, 0o755)
