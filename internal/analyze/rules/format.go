@@ -27,6 +27,7 @@ type ruleFile struct {
 	Paths       []string `yaml:"paths"`
 	Literals    []string `yaml:"literals"`
 	IgnoreCase  bool     `yaml:"ignore_case"`
+	Word        bool     `yaml:"word"`
 	Patterns    []string `yaml:"patterns"`
 	All         []string `yaml:"all"`
 	Exclude     []string `yaml:"exclude"`
@@ -52,6 +53,7 @@ type patternRule struct {
 	paths                     []string
 	literals                  []string
 	ignoreCase                bool
+	word                      bool // literals count only at the start of a word
 	patterns, all, exclude    []*regexp.Regexp
 	scope                     scope // where matches count: the rule's "in"
 	positive, negative        []analyze.File
@@ -139,6 +141,7 @@ func parseRule(name string, data []byte) (*patternRule, error) {
 	}
 	r.literals = rf.Literals
 	r.ignoreCase = rf.IgnoreCase
+	r.word = rf.Word
 	if len(rf.Patterns) == 0 && len(rf.All) == 0 {
 		return nil, errorAt(name, line("patterns", -1), "missing patterns (or all)")
 	}

@@ -123,6 +123,9 @@ func (s *patternSet) check(ctx context.Context, f analyze.File, only *patternRul
 		if !s.rules[ri].ignoreCase && string(data[start:end]) != s.lits[lit] {
 			return // the matcher ignores case; this rule does not
 		}
+		if s.rules[ri].word && start > 0 && identBytes[data[start-1]] {
+			return // "isFunction(" is not "Function("
+		}
 		w := span{max(0, start-matchWindow), min(len(data), end+matchWindow)}
 		ws := windows[ri]
 		if n := len(ws); n > 0 && w.lo <= ws[n-1].hi {
