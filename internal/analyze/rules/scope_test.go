@@ -160,3 +160,33 @@ func kindByExt(p string) analyze.Kind {
 	}
 	return analyze.JavaScript
 }
+
+// TestWordLiterals checks that a rule with "word: true" ignores a literal
+// inside a longer identifier, even when its pattern alone would match.
+func TestWordLiterals(t *testing.T) {
+	for _, tt := range []struct {
+		word bool
+		code string
+		want bool
+	}{
+		{true, "new Function(code)", true},
+		{true, "x.Function(code)", true},
+		{true, "isFunction(code)", false},
+		{false, "isFunction(code)", true},
+	} {
+		y := fmt.Sprintf("id: word-rule\ncategory: dynamic-code\nseverity: low\ndescription: d\nkinds: [javascript]\nin: any\nword: %v\n"+
+			"literals: ['Function(']\npatterns: ['Function\\(']\ntests: {positive: [{content: 'Function(x)'}], negative: [{content: y}]}\n", tt.word)
+		r, err := parseRule("r.yaml", []byte(y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, err := newPatternSet("t", []*patternRule{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, _ := set.Check(t.Context(), analyze.File{Path: "a.js", Kind: analyze.JavaScript, Data: []byte(tt.code)})
+		if got := len(fs) > 0; got != tt.want {
+			t.Errorf("word %v, %q: found %v, want %v", tt.word, tt.code, got, tt.want)
+		}
+	}
+}
