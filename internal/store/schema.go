@@ -73,6 +73,22 @@ var migrations = []string{
 		fetched_at    TEXT NOT NULL
 	);
 	`,
+	// 2: the proxy's audit log: one row per package request it decided.
+	`
+	CREATE TABLE audit (
+		time      TEXT NOT NULL,  -- RFC 3339 with nanoseconds, UTC
+		client    TEXT NOT NULL,  -- the client's address
+		ecosystem TEXT NOT NULL,
+		name      TEXT NOT NULL,  -- ecosystem.Normalize(name), for lookups
+		display   TEXT NOT NULL,  -- the name as requested
+		version   TEXT NOT NULL,  -- "" for a request about the package (metadata)
+		decision  TEXT NOT NULL,  -- allow | warn | block
+		reason    TEXT NOT NULL,
+		path      TEXT NOT NULL   -- the request path
+	);
+	CREATE INDEX audit_package ON audit(ecosystem, name, version);
+	CREATE INDEX audit_time ON audit(time);
+	`,
 }
 
 // migrate applies the migrations the database lacks, in one transaction.
