@@ -64,6 +64,8 @@ type Config struct {
 	// Signals sets the action of name checks and registry signals, by kind.
 	Signals map[finding.Kind]Signal
 	Names   Names
+	// Proxy holds the settings of "sapper proxy".
+	Proxy Proxy
 }
 
 // Allow accepts, for "sapper analyze", a finding a person has reviewed: one
@@ -141,6 +143,7 @@ type file struct {
 	} `toml:"private"`
 	Signals map[string]signalFile `toml:"signals"`
 	Names   namesFile             `toml:"names"`
+	Proxy   proxyFile             `toml:"proxy"`
 }
 
 // maxConfigBytes bounds a policy file.
@@ -251,6 +254,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err := parseSignals(cfg, data, f.Signals, f.Names); err != nil {
 		return nil, err
 	}
+	if err := parseProxy(cfg, data, f.Proxy); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -260,7 +266,7 @@ func tomlError(path string, err error) error {
 	if errors.As(err, &strict) && len(strict.Errors) > 0 {
 		e := strict.Errors[0]
 		row, _ := e.Position()
-		return &Error{Path: path, Line: row, Msg: fmt.Sprintf("unknown key %q (known: fail-on, [[ignore]] id/package/reason/expires, [[allow]] package/path/rule/sha256/reason, [private] scopes/prefixes/registries, [signals.KIND] action/reason/min-age, [names] check/lists)", strings.Join(e.Key(), "."))}
+		return &Error{Path: path, Line: row, Msg: fmt.Sprintf("unknown key %q (known: fail-on, [[ignore]] id/package/reason/expires, [[allow]] package/path/rule/sha256/reason, [private] scopes/prefixes/registries, [signals.KIND] action/reason/min-age, [names] check/lists, [proxy] quarantine/fail-open/analyze/upstreams, [[proxy.exempt]] package/reason/expires)", strings.Join(e.Key(), "."))}
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
