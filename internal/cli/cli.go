@@ -72,11 +72,17 @@ const usage = `sapper keeps malicious open-source packages out of your software.
 
 Usage:
   sapper scan    [--db PATH] [--format table|json|sarif|markdown] [--config FILE]
-                 [--fail-on LEVEL] [--recursive] PATH...   scan lockfiles, manifests, SBOMs
-  sapper check   [--db PATH] [--format table|json] PKG...   check packages against the database
-  sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] TARGET...
+                 [--fail-on LEVEL] [--recursive] [--online] [--no-names] PATH...
+                 scan lockfiles, manifests, SBOMs
+  sapper check   [--db PATH] [--format table|json] [--online] [--no-names] PKG...
+                 check packages against the database, names and registries
+  sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] [--online] TARGET...
                  statically analyse package archives, directories, or npm:name@version
   sapper serve   [--db PATH] [--addr 127.0.0.1:8080]        serve the OSV-compatible API
+  sapper proxy   [--db PATH] [--addr 127.0.0.1:8081] [--config FILE]
+                 registry firewall for npm (/npm/), PyPI (/pypi/simple/), Go (/go)
+  sapper audit   [--db PATH] [--since T] [--package PKG] [--known-malicious]
+                 who fetched what through the proxy, and what it decided
   sapper db import [--db PATH] [--strict] SOURCE...          import OSV records (directory, .zip, .json)
   sapper db sync   [--db PATH] [--source URL]...             download records over HTTP
   sapper db stats  [--db PATH] [--format table|json]         count the records
@@ -146,6 +152,10 @@ func run(ctx context.Context, args []string, e *env) error {
 		return runAnalyze(ctx, rest, e)
 	case "serve":
 		return runServe(ctx, rest, e)
+	case "proxy":
+		return runProxy(ctx, rest, e)
+	case "audit":
+		return runAudit(ctx, rest, e)
 	case "db":
 		return runDB(ctx, rest, e)
 	case "version", "--version", "-version":
