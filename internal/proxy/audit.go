@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,9 +86,19 @@ func (s *Server) record(r *http.Request, eco ecosystem.Ecosystem, name, version 
 	}
 	s.audit.record(store.AuditEntry{
 		Time: s.now(), Client: clientAddr(r), Ecosystem: eco, Name: name, Version: version,
-		Decision: action, Reason: d.Reason, Path: r.URL.Path,
+		Decision: action, Reason: d.Reason, Path: requestPath(r),
 	})
 	if d.Action == finding.Block || d.Action == finding.Warn {
 		s.log.Info("decision", "client", clientAddr(r), "ecosystem", eco, "package", name, "version", version, "decision", action, "reason", d.Reason)
 	}
+}
+
+// requestPath is the path the client asked for, before any prefix was
+// stripped for routing.
+func requestPath(r *http.Request) string {
+	p, _, _ := strings.Cut(r.RequestURI, "?")
+	if p == "" {
+		return r.URL.Path
+	}
+	return p
 }

@@ -108,7 +108,11 @@ func (u *upstream) get(ctx context.Context, rawURL string, header http.Header) (
 // getMetadata fetches a metadata document whole, bounded, with a timeout.
 // status is the upstream's (200 or 404/410).
 func (u *upstream) getMetadata(ctx context.Context, rawURL string, header http.Header) (body []byte, h http.Header, status int, err error) {
-	ctx, cancel := context.WithTimeout(ctx, UpstreamTimeout)
+	// Metadata fetches are shared by every client waiting for the same
+	// document (see metaCache): one client hanging up must not fail the
+	// others, so the fetch keeps its own timeout instead of the caller's
+	// cancellation.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), UpstreamTimeout)
 	defer cancel()
 	resp, err := u.get(ctx, rawURL, header)
 	if err != nil {
