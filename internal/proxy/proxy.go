@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/sapperhq/sapper/internal/ecosystem"
+	"github.com/sapperhq/sapper/internal/finding"
 	"github.com/sapperhq/sapper/internal/match"
 	"github.com/sapperhq/sapper/internal/names"
 	"github.com/sapperhq/sapper/internal/policy"
@@ -51,6 +52,9 @@ type Config struct {
 	// FileHosts are the extra hosts PyPI file URLs may point at
 	// (default: files.pythonhosted.org and the PyPI upstream's host).
 	FileHosts []string
+	// PublicURL is the proxy's own base URL as clients reach it, for the
+	// archive URLs it writes into metadata ("": from each request's Host).
+	PublicURL string
 
 	// DB holds the records of known-malicious versions. Nil means no
 	// readable database: every decision fails closed unless FailOpen.
@@ -188,6 +192,7 @@ const (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := checkPath(r.URL); err != nil {
 		s.log.Warn("refused request", "client", clientAddr(r), "path", r.URL.EscapedPath(), "err", err)
+		s.record(r, prefixEcosystem(r.URL.Path), "", "", Decision{Action: finding.Block, Reason: "bad request: " + err.Error()})
 		http.Error(w, "sapper proxy: "+err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -229,6 +234,20 @@ func clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// prefixEcosystem is the ecosystem of a request path's protocol prefix,
+// for the audit log of requests refused before routing.
+func prefixEcosystem(p string) ecosystem.Ecosystem {
+	switch {
+	case strings.HasPrefix(p, "/npm/"):
+		return ecoNPM
+	case strings.HasPrefix(p, "/pypi/"):
+		return ecoPyPI
+	case strings.HasPrefix(p, "/go/"), strings.HasPrefix(p, "/sumdb/"):
+		return ecoGo
+	}
+	return ""
 }
 
 // ecosystemOf names the ecosystems of the protocols.
