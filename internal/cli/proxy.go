@@ -25,6 +25,7 @@ func runProxy(ctx context.Context, args []string, e *env) error {
 	addr := fs.String("addr", "127.0.0.1:8081", "`address` to listen on")
 	configPath := fs.String("config", "", "policy `file` (default: sapper.toml found upward from the current directory)")
 	quarantine := fs.Duration("quarantine", 0, "hold back versions younger than `AGE` (default: the policy's [proxy] quarantine, else off)")
+	publicURL := fs.String("public-url", "", "the proxy's base `URL` as clients reach it, for archive URLs in metadata (default: from each request's Host)")
 	cacheDir := fs.String("cache", "", "`directory` for downloaded archives (default: sapper/proxy in the user cache directory)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: sapper proxy [--db PATH] [--addr 127.0.0.1:8081] [--config FILE] [--quarantine AGE]\n\n"+
@@ -88,7 +89,7 @@ func runProxy(ctx context.Context, args []string, e *env) error {
 		NPM: cfg.Proxy.Upstreams["npm"], PyPI: cfg.Proxy.Upstreams["pypi"],
 		GoProxy: cfg.Proxy.Upstreams["go"], SumDB: cfg.Proxy.Upstreams["sumdb"],
 		DB: db, Names: checker, Policy: cfg, Quarantine: q, FailOpen: cfg.Proxy.FailOpen,
-		CacheDir: *cacheDir, Audit: st, Log: e.log,
+		CacheDir: *cacheDir, Audit: st, Log: e.log, PublicURL: *publicURL,
 	}
 	srv, err := proxy.New(pcfg)
 	if err != nil {
