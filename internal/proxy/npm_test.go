@@ -415,8 +415,13 @@ func TestNPMPackumentBlocked(t *testing.T) {
 				if want := nt.srv.URL + "/npm/pkg/-/pkg-" + v + ".tgz"; dist["tarball"] != want {
 					t.Errorf("%s: tarball = %v, want %s", v, dist["tarball"], want)
 				}
-				if dist["integrity"] == nil || dist["signatures"] == nil {
+				switch {
+				case !blocked && (dist["integrity"] == nil || dist["signatures"] == nil):
 					t.Errorf("%s: dist lost fields: %v", v, dist)
+				case blocked && (dist["integrity"] != npmSRI([]byte(dep)) || dist["signatures"] != nil):
+					// A client with the real tarball in its cache (keyed by
+					// integrity) must still ask, and get the 403.
+					t.Errorf("%s: blocked, but dist keeps the real integrity: %v", v, dist)
 				}
 			}
 			if !abbreviated {

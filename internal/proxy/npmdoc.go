@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha1" // a marker digest for blocked versions, see render
 	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -394,6 +397,23 @@ func (d *npmDoc) render(name string) error {
 		var err error
 		if dist["tarball"], err = marshalJSON(npmMark + "/" + name + "/-/" + npmFile(name, v)); err != nil {
 			return err
+		}
+		if ver.decision.Blocked() {
+			// npm's cache is keyed by integrity: with the real one, a
+			// client that fetched the version before it was reported
+			// installs it from its cache without asking. A digest of
+			// the block message matches no cached tarball, so the
+			// client asks for the tarball and gets the 403 with the
+			// reason; and the real tarball, from anywhere, would fail it.
+			marker := []byte(blockedMessage(name, v, ver.decision))
+			s512, s1 := sha512.Sum512(marker), sha1.Sum(marker)
+			if dist["integrity"], err = marshalJSON("sha512-" + base64.StdEncoding.EncodeToString(s512[:])); err != nil {
+				return err
+			}
+			if dist["shasum"], err = marshalJSON(hex.EncodeToString(s1[:])); err != nil {
+				return err
+			}
+			delete(dist, "signatures")
 		}
 		if obj["dist"], err = marshalJSON(dist); err != nil {
 			return err
