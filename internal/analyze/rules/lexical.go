@@ -14,7 +14,8 @@ import (
 // code and strings, in code only, or anywhere. To tell code from comments
 // and string literals, a file is tokenized by a lexer for its language:
 //
-//	javascript  the lexer of github.com/tdewolff/parse/v2/js (lexjs.go)
+//	javascript  the lexer of github.com/tdewolff/parse/v2/js (lexjs.go),
+//	            mimicked by a faster scanner where it can (lexjsfast.go)
 //	python      a tokenizer written from the language reference (lexpython.go)
 //	pth         Python's rules per line, as site.py runs them (lexpython.go)
 //	go          go/scanner (lexgo.go)
@@ -101,7 +102,7 @@ func lexSpans(f *analyze.File) (spans []lexSpan) {
 			// open a string. Such files are all code.
 			return nil
 		}
-		lex = lexJS
+		lex = lexJSSpans
 	case analyze.Python:
 		lex = lexPython
 	case analyze.PTH:
