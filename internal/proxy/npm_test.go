@@ -990,6 +990,11 @@ func TestNPMPackumentCaching(t *testing.T) {
 	if !bytes.Contains(other, []byte(`"http://proxy.example:8080/npm/pkg/-/pkg-1.0.0.tgz"`)) {
 		t.Errorf("tarball URLs not under the request's host: %s", other)
 	}
+	// The document joined for the other name does not stick: the first
+	// name gets its own URLs back.
+	if _, _, again := nt.get("/npm/pkg"); bytes.Contains(again, []byte("proxy.example")) || !bytes.Contains(again, []byte(nt.srv.URL+"/npm/pkg/-/pkg-1.0.0.tgz")) {
+		t.Errorf("tarball URLs after another host's request: %s", again)
+	}
 }
 
 func TestNPMPublicURL(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sapperhq/sapper/internal/version"
@@ -34,7 +35,9 @@ type npmDoc struct {
 	// body is the rendered document split where the proxy's base URL goes.
 	body [][]byte
 	etag string
-	size int
+	// rendered is body joined for the base URL last served (see forBase).
+	rendered atomic.Pointer[npmRendered]
+	size     int
 	// pk is the decoded document, between decoding and rendering.
 	pk *npmPackument
 }
@@ -444,7 +447,8 @@ func (d *npmDoc) render(name string) error {
 	sum := sha256.Sum256(body)
 	d.etag = hex.EncodeToString(sum[:12])
 	d.body = bytes.Split(body, []byte(npmMarkJSON))
-	d.size += len(body)
+	// The split body, and one copy joined for a base URL (forBase).
+	d.size += 2 * len(body)
 	return nil
 }
 
