@@ -8,13 +8,18 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/sapperhq/sapper/internal/analyze"
+	"github.com/sapperhq/sapper/internal/analyze/rules"
 	"github.com/sapperhq/sapper/internal/ecosystem"
 	"github.com/sapperhq/sapper/internal/finding"
 	"github.com/sapperhq/sapper/internal/names"
 	"github.com/sapperhq/sapper/internal/osv"
+	"github.com/sapperhq/sapper/internal/policy"
 	"github.com/sapperhq/sapper/internal/proxy"
 	"github.com/sapperhq/sapper/internal/store"
 )
@@ -91,6 +96,11 @@ func runProxy(ctx context.Context, args []string, e *env) error {
 		DB: db, Names: checker, Policy: cfg, Quarantine: q, FailOpen: cfg.Proxy.FailOpen,
 		CacheDir: *cacheDir, Audit: st, Log: e.log, PublicURL: *publicURL,
 	}
+	if cfg.Proxy.Analyze {
+		if pcfg.Analyze, err = proxyAnalyzer(cfg); err != nil {
+			return err
+		}
+	}
 	srv, err := proxy.New(pcfg)
 	if err != nil {
 		return inputError(err)
@@ -146,6 +156,38 @@ func refreshLoop(ctx context.Context, db *liveDB, e *env) {
 			}
 		}
 	}
+}
+
+// proxyAnalyzer runs sapper analyze's static rules over an archive the
+// proxy fetched: a malicious verdict blocks it, a suspicious one warns.
+// The policy's [[allow]] entries apply, as in "sapper analyze".
+func proxyAnalyzer(cfg *policy.Config) (proxy.Analyzer, error) {
+	rs, err := rules.Default()
+	if err != nil {
+		return nil, failure(fmt.Errorf("load built-in rules: %w", err))
+	}
+	return func(ctx context.Context, path string) (proxy.Decision, error) {
+		tg, err := analyze.Open(ctx, path)
+		if err != nil {
+			return proxy.Decision{}, err
+		}
+		res := analyze.Run(ctx, tg, rs)
+		applyAllows(&res, tg, cfg)
+		var ids []string
+		for _, f := range res.Findings {
+			if f.Rule != "" && !slices.Contains(ids, f.Rule) && len(ids) < 5 {
+				ids = append(ids, f.Rule)
+			}
+		}
+		reason := fmt.Sprintf("sapper analyze: %s (score %.1f/10): %s", res.Verdict, res.Score, strings.Join(ids, ", "))
+		switch res.Verdict {
+		case analyze.Malicious:
+			return proxy.Decision{Action: finding.Block, Reason: reason}, nil
+		case analyze.Suspicious:
+			return proxy.Decision{Action: finding.Warn, Reason: reason}, nil
+		}
+		return proxy.Decision{Action: finding.Allow}, nil
+	}, nil
 }
 
 // liveDB is the database as the proxy decides with it: an empty database

@@ -389,6 +389,18 @@ func (s *Server) npmTarball(w http.ResponseWriter, r *http.Request, name, file s
 	if a.d.Blocked() {
 		return npmErrorf(http.StatusForbidden, "%s", blockedMessage(name, v, a.d))
 	}
+	if s.cfg.Analyze != nil && ver.digestErr == nil {
+		// Analysis needs the whole archive before the client gets any of
+		// it: fetch it into the store, analyse it once per digest, then
+		// serve it from the store like any stored archive.
+		switch ad := s.analyzeArchive(ctx, ver.tarball, ver.digest); {
+		case ad.Blocked():
+			a.d = ad
+			return npmErrorf(http.StatusForbidden, "%s", blockedMessage(name, v, a.d))
+		case ad.Action == finding.Warn && a.d.Action != finding.Warn:
+			a.d = ad
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")

@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sapperhq/sapper/internal/ecosystem"
@@ -69,6 +70,9 @@ type Config struct {
 	// FailOpen lets requests through, with a warning in the audit log,
 	// when the database or an upstream answer cannot be checked.
 	FailOpen bool
+	// Analyze, when set, judges each npm tarball on its first fetch
+	// (once per digest) before any client gets it.
+	Analyze Analyzer
 
 	// CacheDir keeps downloaded archives by digest ("" : a directory
 	// under the user cache directory is chosen by the caller).
@@ -104,6 +108,7 @@ type Server struct {
 	pypiURL  *url.URL
 	goURL    *url.URL
 	sumdbURL *url.URL
+	verdicts sync.Map // digest -> Decision of Analyze
 }
 
 // New returns a Server for cfg. Close it to flush the audit log.
