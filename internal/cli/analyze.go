@@ -24,6 +24,7 @@ import (
 	"github.com/sapperhq/sapper/internal/match"
 	"github.com/sapperhq/sapper/internal/policy"
 	"github.com/sapperhq/sapper/internal/report"
+	"github.com/sapperhq/sapper/internal/sandbox"
 	"github.com/sapperhq/sapper/internal/store"
 )
 
@@ -36,8 +37,9 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 	configPath := flags.String("config", "", "policy `file` with [[allow]] entries (default: sapper.toml found upward from the first local TARGET, else the current directory)")
 	sf := addSignalFlags(flags, true)
 	sf.tarball = true
+	df := addDynamicFlags(flags)
 	flags.Usage = func() {
-		fmt.Fprint(flags.Output(), "Usage: sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] [--online] [--no-names] TARGET...\n\nTARGET is a package archive (.tgz, .whl, .tar.gz, .zip, .crate, .gem) or a directory.\n\n")
+		fmt.Fprint(flags.Output(), "Usage: sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] [--online] [--no-names] [--dynamic [--jobs N]] TARGET...\n\nTARGET is a package archive (.tgz, .whl, .tar.gz, .zip, .crate, .gem) or a directory.\n\n")
 		flags.PrintDefaults()
 	}
 	targets, err := parseFlags(flags, args)
@@ -53,6 +55,9 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 	}
 	if len(targets) == 0 {
 		return usageErrorf("analyze: no target given (an archive such as left-pad-1.3.0.tgz, or a directory)")
+	}
+	if err := df.check(); err != nil {
+		return err
 	}
 	first := "."
 	if _, err := fetch.ParseSpec(targets[0]); errors.Is(err, fetch.ErrNotRemote) {
@@ -90,9 +95,11 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 	// decompressing and matching overlap); results keep the order given.
 	results := make([]analyze.Result, len(targets))
 	failed := make([]bool, len(targets))
+	dyn := make([]*sandbox.Dynamic, len(targets))
+	dynFailed := make([]bool, len(targets))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(targets)) {
+	for range min(df.workers(runtime.GOMAXPROCS(0)), len(targets)) {
 		wg.Go(func() {
 			for i := range next {
 				t := targets[i]
@@ -104,6 +111,7 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 				}
 				res := analyze.Run(ctx, tg, rs)
 				applyAllows(&res, tg, cfg)
+				dyn[i], dynFailed[i] = df.run(ctx, tg, &res)
 				addNameChecks(ctx, sig, cfg, &res)
 				if db != nil {
 					citeDatabase(ctx, db, &res)
@@ -133,7 +141,7 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 	for _, w := range sig.warnings {
 		e.log.Warn(w)
 	}
-	if err := writeAnalysis(e.stdout, *format, results, e); err != nil {
+	if err := writeAnalysis(e.stdout, *format, results, dyn, e); err != nil {
 		return failure(err)
 	}
 	for _, r := range results {
@@ -143,6 +151,9 @@ func runAnalyze(ctx context.Context, args []string, e *env) error {
 	}
 	if unreadable > 0 {
 		return usageErrorf("%d of the targets could not be read", unreadable)
+	}
+	if n := countTrue(dynFailed); n > 0 {
+		return failure(fmt.Errorf("the dynamic analysis of %d of the targets failed (see their errors)", n))
 	}
 	return nil
 }
@@ -268,6 +279,8 @@ type analysisResult struct {
 	Errors   []string          `json:"errors"`
 	// Allowed counts findings accepted by the policy's [[allow]] entries.
 	Allowed int `json:"allowed,omitempty"`
+	// Dynamic is what the target did in the sandbox, with --dynamic.
+	Dynamic *sandbox.Dynamic `json:"dynamic,omitempty"`
 }
 
 type analysisFinding struct {
@@ -283,13 +296,18 @@ type analysisFinding struct {
 	Transformation string `json:"transformation,omitempty"`
 }
 
-func writeAnalysis(w io.Writer, format string, results []analyze.Result, e *env) error {
+// writeAnalysis writes results; dyn, when not nil, holds each result's
+// dynamic analysis.
+func writeAnalysis(w io.Writer, format string, results []analyze.Result, dyn []*sandbox.Dynamic, e *env) error {
 	switch format {
 	case "json":
 		out := analysisJSON{SchemaVersion: report.SchemaVersion, Results: []analysisResult{}}
-		for _, r := range results {
+		for i, r := range results {
 			ar := analysisResult{Target: r.Target, Package: r.Package, Verdict: r.Verdict, Score: r.Score,
 				Findings: []analysisFinding{}, Errors: r.Errors, Allowed: r.Allowed}
+			if dyn != nil {
+				ar.Dynamic = dyn[i]
+			}
 			if ar.Errors == nil {
 				ar.Errors = []string{}
 			}
@@ -347,6 +365,9 @@ func writeAnalysis(w io.Writer, format string, results []analyze.Result, e *env)
 				}
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", f.Severity, f.Rule, f.Category, loc, f.Snippet)
+		}
+		if dyn != nil {
+			writeDynamicTable(tw, dyn[i])
 		}
 		for _, msg := range r.Errors {
 			fmt.Fprintf(tw, "  error: %s\n", msg)

@@ -76,8 +76,10 @@ Usage:
                  scan lockfiles, manifests, SBOMs
   sapper check   [--db PATH] [--format table|json] [--online] [--no-names] PKG...
                  check packages against the database, names and registries
-  sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] [--online] TARGET...
-                 statically analyse package archives, directories, or npm:name@version
+  sapper analyze [--format table|json|sarif] [--rules DIR] [--fail-on LEVEL] [--online]
+                 [--dynamic [--jobs N]] TARGET...
+                 analyse package archives, directories, or npm:name@version: static rules,
+                 and with --dynamic install and import them in a gVisor sandbox
   sapper serve   [--db PATH] [--addr 127.0.0.1:8080]        serve the OSV-compatible API
   sapper proxy   [--db PATH] [--addr 127.0.0.1:8081] [--config FILE]
                  registry firewall for npm (/npm/), PyPI (/pypi/simple/), Go (/go)
