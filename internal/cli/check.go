@@ -113,7 +113,7 @@ func runCheck(ctx context.Context, args []string, e *env) error {
 		return failure(err)
 	}
 	if !sf.online {
-		e.log.Info(offlineNote)
+		fmt.Fprintln(e.stderr, offlineNote)
 	}
 	pol := policy.Evaluate(findings, cfg, time.Now())
 	rep.Findings = pol.Findings

@@ -116,7 +116,7 @@ func runScan(ctx context.Context, args []string, e *env) error {
 		return failure(err)
 	}
 	if !sf.online {
-		e.log.Info(offlineNote)
+		fmt.Fprintln(e.stderr, offlineNote)
 	}
 	rep.PackagesScanned = inv.packages
 	pol := policy.Evaluate(findings, cfg, time.Now())

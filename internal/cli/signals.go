@@ -206,4 +206,5 @@ func (s *signaller) fail(p finding.Package, err error) {
 }
 
 // offlineNote is said once when registry signals were not fetched.
-const offlineNote = "registry signals (deprecated, yanked, new releases, maintainer changes, added install scripts) need --online; skipped"
+// It is a plain line on stderr, for a person, like the progress bar.
+const offlineNote = "sapper: registry signals (deprecated, yanked, new releases, maintainer changes, added install scripts) need --online; skipped"
