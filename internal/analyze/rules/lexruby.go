@@ -38,7 +38,7 @@ type rbLexer struct {
 	spans  spanList
 	frames []rbFrame
 	// heredocs are the heredocs opened on the current line.
-	heredocs []rbHeredoc
+	heredocs []heredoc
 	// exprStart says an expression can start here (so "/" opens a
 	// regular expression); word says the last token was a name, and
 	// space that blanks followed it.
@@ -51,11 +51,6 @@ type rbFrame struct {
 	quote byte // string: '"' or '`'; 0 for code
 	depth int  // code: open braces
 	seg   int  // string: start of the text now being read
-}
-
-type rbHeredoc struct {
-	word  []byte
-	strip bool // <<~ or <<-: the closing word may be indented
 }
 
 const maxRbNesting = 256
@@ -93,7 +88,8 @@ func (x *rbLexer) lex() {
 		case c == '\n':
 			i++
 			if len(x.heredocs) > 0 {
-				i = x.heredocBodies(i)
+				i = heredocBodies(x.data, i, x.heredocs, &x.spans, " \t", true)
+				x.heredocs = x.heredocs[:0]
 			}
 		case c == '#':
 			j := bytes.IndexByte(data[i:], '\n')
@@ -361,7 +357,7 @@ func (x *rbLexer) regexp(i int) int {
 func (x *rbLexer) heredocWord(i int) int {
 	data := x.data
 	j := i + 2
-	h := rbHeredoc{}
+	h := heredoc{}
 	if data[j] == '~' || data[j] == '-' {
 		h.strip = true
 		j++
@@ -393,36 +389,4 @@ func (x *rbLexer) heredocWord(i int) int {
 	x.heredocs = append(x.heredocs, h)
 	x.exprStart = false
 	return j
-}
-
-// heredocBodies reads the bodies of the pending heredocs, from i at the
-// start of the line after the one that opened them, as strings.
-func (x *rbLexer) heredocBodies(i int) int {
-	data := x.data
-	for _, h := range x.heredocs {
-		start := i
-		for i < len(data) {
-			le := bytes.IndexByte(data[i:], '\n')
-			if le < 0 {
-				le = len(data) - i
-			}
-			line := bytes.TrimRight(data[i:i+le], "\r")
-			if h.strip {
-				line = bytes.TrimLeft(line, " \t")
-			}
-			if bytes.Equal(line, h.word) {
-				x.spans.add(start, i, inString)
-				i = min(i+le+1, len(data))
-				start = -1
-				break
-			}
-			i += le + 1
-		}
-		if start >= 0 {
-			x.spans.add(start, len(data), inString)
-			i = len(data)
-		}
-	}
-	x.heredocs = x.heredocs[:0]
-	return i
 }

@@ -49,6 +49,43 @@ type heredoc struct {
 	strip bool
 }
 
+// heredocBodies adds the bodies of the pending heredocs docs to spans as
+// strings, reading from i at the start of the line after the one that
+// opened them, and returns where code resumes. A body ends at a line that
+// is its word, once a stripping heredoc's leading strip characters are
+// removed (and a "\r" before the newline, when trimCR); a body without
+// its word runs to the end of the data.
+func heredocBodies(data []byte, i int, docs []heredoc, spans *spanList, strip string, trimCR bool) int {
+	for _, h := range docs {
+		start := i
+		for i < len(data) {
+			le := bytes.IndexByte(data[i:], '\n')
+			if le < 0 {
+				le = len(data) - i
+			}
+			line := data[i : i+le]
+			if trimCR {
+				line = bytes.TrimRight(line, "\r")
+			}
+			if h.strip {
+				line = bytes.TrimLeft(line, strip)
+			}
+			if bytes.Equal(line, h.word) {
+				spans.add(start, i, inString)
+				i = min(i+le+1, len(data))
+				start = -1
+				break
+			}
+			i += le + 1
+		}
+		if start >= 0 {
+			spans.add(start, len(data), inString)
+			i = len(data)
+		}
+	}
+	return i
+}
+
 const maxShNesting = 256
 
 func (x *shLexer) lex() {
@@ -102,7 +139,8 @@ func (x *shLexer) lex() {
 		case c == '\n':
 			i++
 			if len(x.heredocs) > 0 {
-				i = x.heredocBodies(i)
+				i = heredocBodies(x.data, i, x.heredocs, &x.spans, "\t", false)
+				x.heredocs = x.heredocs[:0]
 			}
 		default:
 			i++
@@ -306,37 +344,5 @@ func (x *shLexer) heredocWord(i int) int {
 		h.word = word
 		x.heredocs = append(x.heredocs, h)
 	}
-	return i
-}
-
-// heredocBodies reads the bodies of the pending heredocs, from i at the
-// start of the line after their command, as strings.
-func (x *shLexer) heredocBodies(i int) int {
-	data := x.data
-	for _, h := range x.heredocs {
-		start := i
-		for i < len(data) {
-			le := bytes.IndexByte(data[i:], '\n')
-			if le < 0 {
-				le = len(data) - i
-			}
-			line := data[i : i+le]
-			if h.strip {
-				line = bytes.TrimLeft(line, "\t")
-			}
-			if bytes.Equal(line, h.word) {
-				x.spans.add(start, i, inString)
-				i = min(i+le+1, len(data))
-				start = -1
-				break
-			}
-			i += le + 1
-		}
-		if start >= 0 {
-			x.spans.add(start, len(data), inString)
-			i = len(data)
-		}
-	}
-	x.heredocs = x.heredocs[:0]
 	return i
 }
